@@ -1,0 +1,59 @@
+package core
+
+import "errors"
+
+// tokenError is a token failure: it matches ErrInvalidToken as well as itself.
+type tokenError struct{ msg string }
+
+func (e *tokenError) Error() string { return e.msg }
+
+// Is reports whether target is ErrInvalidToken, so every token failure matches it.
+func (e *tokenError) Is(target error) bool { return target == ErrInvalidToken }
+
+var (
+	// ErrMissingToken means the request carried no Bearer credentials: no
+	// Authorization header (and no configured cookie), or another scheme.
+	// It maps to 401 with a challenge that has no error attribute.
+	ErrMissingToken = errors.New("jwtgate: no bearer token")
+
+	// ErrInvalidRequest means the request was malformed: a bad Authorization
+	// header, two Authorization headers, or a token in two places. It maps to
+	// 400 invalid_request.
+	ErrInvalidRequest = errors.New("jwtgate: malformed request")
+
+	// ErrInvalidToken matches every token failure. Alone it means the token is
+	// malformed or violates a rule that has no narrower error. It maps to 401
+	// invalid_token.
+	ErrInvalidToken = errors.New("jwtgate: invalid token")
+
+	// ErrTokenExpired means the token's exp has passed.
+	ErrTokenExpired error = &tokenError{"jwtgate: token has expired"}
+
+	// ErrTokenNotYetValid means the token's nbf (or iat) lies in the future.
+	ErrTokenNotYetValid error = &tokenError{"jwtgate: token is not valid yet"}
+
+	// ErrInvalidSignature means the signature did not verify with the issuer's key.
+	ErrInvalidSignature error = &tokenError{"jwtgate: token signature is invalid"}
+
+	// ErrUnknownKey means no usable key of the token's issuer matches its kid.
+	ErrUnknownKey error = &tokenError{"jwtgate: token signing key is unknown"}
+
+	// ErrInvalidIssuer means the token's iss is missing or not a configured issuer.
+	ErrInvalidIssuer error = &tokenError{"jwtgate: token issuer is not accepted"}
+
+	// ErrInvalidAudience means neither aud nor (for access tokens) client_id
+	// matched a configured audience.
+	ErrInvalidAudience error = &tokenError{"jwtgate: token audience is not accepted"}
+
+	// ErrInvalidTokenUse means the token_use claim is missing, unknown, or not
+	// the one required.
+	ErrInvalidTokenUse error = &tokenError{"jwtgate: token use is not accepted"}
+
+	// ErrInsufficientScope means the token is valid but a policy refused it. It
+	// maps to 403 insufficient_scope. It does not match ErrInvalidToken.
+	ErrInsufficientScope = errors.New("jwtgate: insufficient scope")
+
+	// ErrKeysUnavailable means no key set could ever be loaded for the token's
+	// issuer. It maps to 503 with Retry-After. It does not match ErrInvalidToken.
+	ErrKeysUnavailable = errors.New("jwtgate: signing keys are unavailable")
+)
