@@ -5,25 +5,28 @@ import (
 	"time"
 )
 
-// Claims holds the verified values of a token.
+// Claims holds the verified values of a token. Verify fills it only after the
+// signature and every claim check have passed; each call returns a Claims of
+// its own, which the caller may keep and change.
 type Claims struct {
-	Issuer    string
-	Subject   string
-	ID        string
-	Audience  []string
-	ExpiresAt time.Time
-	NotBefore time.Time
-	IssuedAt  time.Time
-	TokenUse  string
-	ClientID  string // client_id, or aud for a Cognito ID token
-	Username  string // username or cognito:username
-	Groups    []string
-	Scopes    []string
+	Issuer    string    // iss: one of the configured Issuer.URL values
+	Subject   string    // sub, or "" when absent
+	ID        string    // jti, or "" when absent
+	Audience  []string  // aud (a single string becomes one element), or nil when absent
+	ExpiresAt time.Time // exp, in UTC (always present)
+	NotBefore time.Time // nbf in UTC, or the zero Time when absent
+	IssuedAt  time.Time // iat in UTC, or the zero Time when absent
+	TokenUse  string    // token_use ("id" or "access" for Cognito), or ""
+	ClientID  string    // client_id, or for an ID token without one (Cognito) its single aud
+	Username  string    // username, or else cognito:username
+	Groups    []string  // cognito:groups, or nil
+	Scopes    []string  // the space-separated tokens of scope, or nil
 
-	raw []byte // the decoded payload, for Decode
+	raw string // the verified payload (decoded JSON), for Decode
 }
 
-// HasScope reports whether s is one of the token's scopes.
+// HasScope reports whether s is one of the token's scopes. Scopes compare
+// exactly: no prefix, substring or case folding.
 func (c *Claims) HasScope(s string) bool {
 	for _, x := range c.Scopes {
 		if x == s {
@@ -40,12 +43,35 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 	return context.WithValue(ctx, claimsKey{}, c)
 }
 
-// FromContext returns the verified claims in ctx, if any.
+// FromContext returns the verified claims in ctx, if any. Without them it
+// returns (nil, false).
 func FromContext(ctx context.Context) (*Claims, bool) {
 	c, ok := ctx.Value(claimsKey{}).(*Claims)
 	return c, ok && c != nil
 }
 
-// Decode decodes the token's verified payload into v (a pointer to a struct
-// or map), with the same strict rules as the registered claims.
-func (c *Claims) Decode(v any) error { panic("todo") }
+// clone returns a copy of c whose slices are its own; Audience, Groups and
+// Scopes share one new backing array, each capped so that an append to one
+// never writes into another. It costs two allocations at most.
+func (c *Claims) clone() *Claims {
+	d := new(Claims)
+	*d = *c
+	na, ng, ns := len(c.Audience), len(c.Groups), len(c.Scopes)
+	if total := na + ng + ns; total > 0 {
+		all := make([]string, total)
+		copy(all, c.Audience)
+		copy(all[na:], c.Groups)
+		copy(all[na+ng:], c.Scopes)
+		d.Audience, d.Groups, d.Scopes = nil, nil, nil
+		if na > 0 {
+			d.Audience = all[:na:na]
+		}
+		if ng > 0 {
+			d.Groups = all[na : na+ng : na+ng]
+		}
+		if ns > 0 {
+			d.Scopes = all[na+ng:]
+		}
+	}
+	return d
+}

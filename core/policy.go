@@ -1,18 +1,27 @@
 package core
 
-import "context"
+import (
+	"context"
+	"slices"
+	"strings"
+)
 
 // Policy decides whether verified claims may proceed. A refusal should wrap
-// ErrInsufficientScope (see ScopeError).
+// ErrInsufficientScope (see ScopeError), so that it maps to 403; any other
+// error is answered as an invalid token.
 type Policy func(ctx context.Context, c *Claims) error
 
 // Authorize runs policies on c in order and returns the first refusal. A nil
-// c (no verified claims) gives ErrMissingToken.
+// c (no verified claims) gives ErrMissingToken. A nil policy refuses (it
+// gives ErrInsufficientScope), so that a forgotten value fails closed.
 func Authorize(ctx context.Context, c *Claims, policies ...Policy) error {
 	if c == nil {
 		return ErrMissingToken
 	}
 	for _, p := range policies {
+		if p == nil {
+			return errNilPolicy
+		}
 		if err := p(ctx, c); err != nil {
 			return err
 		}
@@ -20,14 +29,92 @@ func Authorize(ctx context.Context, c *Claims, policies ...Policy) error {
 	return nil
 }
 
-// RequireScopes returns a Policy that requires all of scopes.
-func RequireScopes(scopes ...string) Policy { panic("todo") }
+// ScopeError is the refusal of a scope policy (RequireScopes,
+// RequireAnyScope). It matches ErrInsufficientScope with errors.Is, and
+// Challenge lists Scopes in the scope attribute of its 403 answer. Scopes are
+// the policy's configured scopes, never values taken from a token.
+type ScopeError struct {
+	// Scopes are the scopes the resource requires (RequireScopes: all of
+	// them; RequireAnyScope: any one of them).
+	Scopes []string
+}
 
-// RequireAnyScope returns a Policy that requires one of scopes.
-func RequireAnyScope(scopes ...string) Policy { panic("todo") }
+// Error returns a fixed message naming the required scopes.
+func (e *ScopeError) Error() string {
+	return ErrInsufficientScope.Error() + ": requires scope " + strings.Join(e.Scopes, " ")
+}
 
-// RequireGroups returns a Policy that requires membership in one of groups.
-func RequireGroups(groups ...string) Policy { panic("todo") }
+// Unwrap returns ErrInsufficientScope.
+func (e *ScopeError) Unwrap() error { return ErrInsufficientScope }
 
-// RequireTokenUse returns a Policy that requires token_use to equal use.
-func RequireTokenUse(use string) Policy { panic("todo") }
+// policyError is the refusal of a policy that has no scope to name.
+type policyError struct{ msg string }
+
+func (e *policyError) Error() string { return ErrInsufficientScope.Error() + ": " + e.msg }
+func (e *policyError) Unwrap() error { return ErrInsufficientScope }
+
+var errNilPolicy error = &policyError{"nil policy"}
+
+// RequireScopes returns a Policy that requires all of scopes (the token's
+// scope claim, Claims.Scopes). With no scopes it allows every verified token.
+// A refusal is a *ScopeError listing all of scopes.
+func RequireScopes(scopes ...string) Policy {
+	scopes = slices.Clone(scopes)
+	refusal := &ScopeError{Scopes: scopes}
+	return func(_ context.Context, c *Claims) error {
+		for _, s := range scopes {
+			if !c.HasScope(s) {
+				return refusal
+			}
+		}
+		return nil
+	}
+}
+
+// RequireAnyScope returns a Policy that requires one of scopes. With no
+// scopes it refuses every token. A refusal is a *ScopeError listing all of
+// scopes.
+func RequireAnyScope(scopes ...string) Policy {
+	scopes = slices.Clone(scopes)
+	refusal := &ScopeError{Scopes: scopes}
+	return func(_ context.Context, c *Claims) error {
+		for _, s := range scopes {
+			if c.HasScope(s) {
+				return nil
+			}
+		}
+		return refusal
+	}
+}
+
+// RequireGroups returns a Policy that requires membership in one of groups
+// (Claims.Groups, Cognito's cognito:groups). With no groups it refuses every
+// token. A refusal wraps ErrInsufficientScope; its 403 answer has no scope
+// attribute, since groups are not OAuth scopes.
+func RequireGroups(groups ...string) Policy {
+	groups = slices.Clone(groups)
+	refusal := &policyError{"requires group " + strings.Join(groups, " or ")}
+	return func(_ context.Context, c *Claims) error {
+		for _, g := range groups {
+			if slices.Contains(c.Groups, g) {
+				return nil
+			}
+		}
+		return refusal
+	}
+}
+
+// RequireTokenUse returns a Policy that requires token_use (Claims.TokenUse)
+// to equal use, such as "access" on a route that takes only access tokens.
+// An empty use refuses every token. A refusal wraps ErrInsufficientScope
+// (403, no scope attribute), like every policy; to answer 401 invalid_token
+// for the wrong kind of token on every route, set Config.TokenUse instead.
+func RequireTokenUse(use string) Policy {
+	refusal := &policyError{"requires token_use " + use}
+	return func(_ context.Context, c *Claims) error {
+		if use == "" || c.TokenUse != use {
+			return refusal
+		}
+		return nil
+	}
+}

@@ -1,0 +1,263 @@
+// Command benchtable reads `go test -bench -benchmem` output (from a file
+// argument or standard input) and prints, as Markdown, the median of every
+// row, each row as a multiple of its algorithm's raw crypto floor, and the
+// ratios behind the targets of PERF.md. All ratios are between rows of the
+// same run.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type samples struct {
+	ns, bytes, allocs []float64
+}
+
+type row struct {
+	name              string
+	ns, bytes, allocs float64 // medians
+	nsMin, nsMax      float64
+	count             int
+}
+
+var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func parse(r io.Reader) ([]string, map[string]*row, []string, error) {
+	var order []string
+	data := map[string]*samples{}
+	var header []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		for _, p := range []string{"goos:", "goarch:", "cpu:"} {
+			if strings.HasPrefix(line, p) && !contains(header, line) {
+				header = append(header, line)
+			}
+		}
+		m := lineRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		name := strings.TrimPrefix(m[1], "Benchmark")
+		s, ok := data[name]
+		if !ok {
+			s = &samples{}
+			data[name] = s
+			order = append(order, name)
+		}
+		ns, _ := strconv.ParseFloat(m[2], 64)
+		by, _ := strconv.ParseFloat(m[3], 64)
+		al, _ := strconv.ParseFloat(m[4], 64)
+		s.ns, s.bytes, s.allocs = append(s.ns, ns), append(s.bytes, by), append(s.allocs, al)
+	}
+	rows := map[string]*row{}
+	for name, s := range data {
+		r := &row{name: name, ns: median(s.ns), bytes: median(s.bytes), allocs: median(s.allocs), count: len(s.ns)}
+		r.nsMin, r.nsMax = s.ns[0], s.ns[0]
+		for _, v := range s.ns {
+			r.nsMin, r.nsMax = min(r.nsMin, v), max(r.nsMax, v)
+		}
+		rows[name] = r
+	}
+	return order, rows, header, sc.Err()
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// algOf is the algorithm a row runs: its last path element for library rows,
+// RS256 for framework rows.
+func algOf(name string) string {
+	for _, a := range []string{"RS256", "ES256", "EdDSA", "HS256"} {
+		if strings.HasSuffix(name, "/"+a) {
+			return a
+		}
+	}
+	return "RS256"
+}
+
+// framework is the framework prefix of a framework row, or "".
+func framework(name string) string {
+	for _, f := range []string{"NetHTTP", "Gin", "Echo", "Fiber"} {
+		if strings.HasPrefix(name, f+"/") {
+			return f
+		}
+	}
+	return ""
+}
+
+func us(ns float64) string {
+	if ns < 10000 {
+		return strconv.FormatFloat(ns/1000, 'f', 3, 64)
+	}
+	return strconv.FormatFloat(ns/1000, 'f', 1, 64)
+}
+
+func x(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "×" }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+func main() {
+	in := io.Reader(os.Stdin)
+	if len(os.Args) > 1 {
+		f, err := os.Open(os.Args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		in = f
+	}
+	order, rows, header, err := parse(in)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines")
+		os.Exit(1)
+	}
+	// Group rows: floors, library level, then framework by framework; run
+	// order within a group.
+	groups := []string{"Floor/", "Jwtgate/", "GolangJWT/", "GoOIDC/", "JWX/", "NetHTTP/", "Gin/", "Echo/", "Fiber/"}
+	group := func(n string) int {
+		for i, g := range groups {
+			if strings.HasPrefix(n, g) {
+				return i
+			}
+		}
+		return len(groups)
+	}
+	sort.SliceStable(order, func(i, j int) bool { return group(order[i]) < group(order[j]) })
+	for _, h := range header {
+		fmt.Println("    " + h)
+	}
+	fmt.Println()
+	fmt.Println("| row | µs/op (median) | min–max µs | allocs/op | B/op | × raw floor | runs |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
+	for _, name := range order {
+		r := rows[name]
+		floor := "–"
+		if f, ok := rows["Floor/"+algOf(name)]; ok && f.ns > 0 {
+			floor = x(r.ns / f.ns)
+		}
+		if framework(name) != "" && strings.HasSuffix(name, "/noauth") {
+			floor = "–"
+		}
+		fmt.Printf("| %s | %s | %s–%s | %.0f | %.0f | %s | %d |\n", name, us(r.ns), us(r.nsMin), us(r.nsMax), r.allocs, r.bytes, floor, r.count)
+	}
+	targets(rows)
+}
+
+func targets(rows map[string]*row) {
+	get := func(n string) *row { return rows[n] }
+	fmt.Println()
+	fmt.Println("Targets (PERF.md), ratios between rows of this run:")
+	fmt.Println()
+	fmt.Println("| target | measured | verdict |")
+	fmt.Println("|---|---|---|")
+
+	// 1a: warm Verify cost and speed-up over every peer's per-request cost.
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		w := get("Jwtgate/warm/" + alg)
+		if w == nil {
+			continue
+		}
+		fmt.Printf("| 1. warm `Verify` %s ≤ 1.5 µs, ≤ 4 allocs | %s µs, %.0f allocs | %s |\n",
+			alg, us(w.ns), w.allocs, verdict(w.ns <= 1500 && w.allocs <= 4))
+		worst, worstName := 0.0, ""
+		for name, p := range rows {
+			var cost float64
+			switch {
+			case algOf(name) != alg:
+				continue
+			case strings.HasPrefix(name, "GolangJWT/"), strings.HasPrefix(name, "JWX/"), strings.HasPrefix(name, "GoOIDC/"):
+				cost = p.ns
+			case framework(name) != "" && !strings.Contains(name, "jwtgate") && !strings.HasSuffix(name, "/noauth"):
+				fl := get(framework(name) + "/noauth")
+				if fl == nil {
+					continue
+				}
+				cost = p.ns - fl.ns
+			default:
+				continue
+			}
+			if sp := cost / w.ns; worstName == "" || sp < worst {
+				worst, worstName = sp, name
+			}
+		}
+		if worstName != "" {
+			fmt.Printf("| 1. warm `Verify` %s ≥ 20× faster than every peer | slowest speed-up %s (vs %s) | %s |\n",
+				alg, x(worst), worstName, verdict(worst >= 20))
+		}
+	}
+	// 1b: adapters warm vs the framework's no-auth request.
+	for _, f := range []string{"NetHTTP", "Gin", "Echo", "Fiber"} {
+		w, n := get(f+"/jwtgate-warm"), get(f+"/noauth")
+		if w == nil || n == nil {
+			continue
+		}
+		fmt.Printf("| 1. %s + jwtgate (warm) ≤ 1.5× no-auth | %s µs / %s µs = %s (+%.0f allocs) | %s |\n",
+			f, us(w.ns), us(n.ns), x(w.ns/n.ns), w.allocs-n.allocs, verdict(w.ns/n.ns <= 1.5))
+	}
+	// 3: cold vs the hand-written golang-jwt + keyfunc middleware.
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		c, h := get("Jwtgate/cold/"+alg), get("GolangJWT/ParserOnce-Struct/"+alg)
+		if c == nil || h == nil {
+			continue
+		}
+		fmt.Printf("| 3. cold `Verify` %s ≤ 1.10× golang-jwt parser-once + keyfunc, allocs ≤ | %s (%s vs %s µs), %.0f vs %.0f allocs | %s |\n",
+			alg, x(c.ns/h.ns), us(c.ns), us(h.ns), c.allocs, h.allocs, verdict(c.ns/h.ns <= 1.10 && c.allocs <= h.allocs))
+	}
+	if c, h := get("NetHTTP/jwtgate-cold"), get("NetHTTP/handwritten-golang-jwt"); c != nil && h != nil {
+		fmt.Printf("| 3. net/http + jwtgate (cold) ≤ 1.10× hand-written net/http middleware, allocs ≤ | %s (%s vs %s µs), %.0f vs %.0f allocs | %s |\n",
+			x(c.ns/h.ns), us(c.ns), us(h.ns), c.allocs, h.allocs, verdict(c.ns/h.ns <= 1.10 && c.allocs <= h.allocs))
+	}
+	// Context: jwtgate cold through each framework vs that framework's peer.
+	peers := map[string]string{"NetHTTP": "auth0", "Gin": "gin-jwt", "Echo": "echo-jwt", "Fiber": "contrib-jwt"}
+	for _, f := range []string{"NetHTTP", "Gin", "Echo", "Fiber"} {
+		c, w, p := get(f+"/jwtgate-cold"), get(f+"/jwtgate-warm"), get(f+"/"+peers[f])
+		if p == nil || (c == nil && w == nil) {
+			continue
+		}
+		s := "| (context) " + f + ": peer " + peers[f] + " ÷ jwtgate | "
+		if c != nil {
+			s += "cold " + x(p.ns/c.ns)
+		}
+		if w != nil {
+			s += ", warm " + x(p.ns/w.ns)
+		}
+		fmt.Println(s + " | – |")
+	}
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# run.sh: jwtgate's benchmarks against the raw floors and the peers, in ONE
+# `go test -bench . -benchmem -count=N` process, then the ratio table, the
+# loopback load test and CPU/alloc profiles of jwtgate's cold and warm paths.
+#
+#   ./run.sh                 everything (about 8 minutes on 2 cores)
+#   COUNT=10 ./run.sh        more samples per row (default 5)
+#   BENCH='Jwtgate|Floor'    only some rows (a -bench regexp; default .)
+#   LOAD=0 PROFILE=0         skip the load test / the profiles
+#   BENCHSTAT=1              also print benchstat's view of the same file
+#   OUT=dir                  where raw output goes (default $TMPDIR/jwtgate-bench)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+COUNT=${COUNT:-5}
+BENCH=${BENCH:-.}
+BENCHTIME=${BENCHTIME:-1s}
+OUT=${OUT:-${TMPDIR:-/tmp}/jwtgate-bench}
+mkdir -p "$OUT"
+
+echo "machine: nproc=$(nproc), $(go version | cut -d' ' -f3-), GOMAXPROCS=${GOMAXPROCS:-$(nproc)}"
+echo "command: go test -run '^\$' -bench '$BENCH' -benchmem -count=$COUNT -benchtime=$BENCHTIME ."
+echo
+
+# 1. All rows in one process; raw output kept for benchstat or a re-read.
+go test -run '^$' -bench "$BENCH" -benchmem -count="$COUNT" -benchtime="$BENCHTIME" -timeout 60m . >"$OUT/bench.txt"
+go run ./cmd/benchtable "$OUT/bench.txt" | tee "$OUT/table.md"
+if [ -n "${BENCHSTAT:-}" ]; then
+	go run golang.org/x/perf/cmd/benchstat@latest "$OUT/bench.txt"
+fi
+
+# 2. Loopback load test. With wrk and two or more CPUs the server gets CPU 0
+#    (GOMAXPROCS=1) and wrk CPU 1; otherwise an in-process Go client.
+if [ "${LOAD:-1}" != 0 ]; then
+	go test -c -o "$OUT/bench.test" .
+	if command -v wrk >/dev/null && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+		JWTGATE_LOAD=1 JWTGATE_LOAD_PIN=1 GOMAXPROCS=1 taskset -c 0 \
+			"$OUT/bench.test" -test.run '^TestLoad$' -test.v | grep -v '^=== RUN\|^--- PASS\|^PASS$'
+	else
+		JWTGATE_LOAD=1 "$OUT/bench.test" -test.run '^TestLoad$' -test.v | grep -v '^=== RUN\|^--- PASS\|^PASS$'
+	fi
+fi
+
+# 3. Where jwtgate's time and allocations go: cold (cache off) and warm, RS256.
+if [ "${PROFILE:-1}" != 0 ]; then
+	for mode in cold warm; do
+		go test -run '^$' -bench "^BenchmarkJwtgate\$/^$mode\$/^RS256\$" -benchtime=3s -benchmem \
+			-o "$OUT/bench.test" -cpuprofile "$OUT/$mode.cpu" -memprofile "$OUT/$mode.mem" . | grep Benchmark
+		echo "--- $mode: CPU (flat, top 20)"
+		go tool pprof -top -nodecount=20 "$OUT/bench.test" "$OUT/$mode.cpu" 2>/dev/null | tail -n +5
+		echo "--- $mode: allocations (objects, top 15)"
+		go tool pprof -top -nodecount=15 -sample_index=alloc_objects "$OUT/bench.test" "$OUT/$mode.mem" 2>/dev/null | tail -n +5
+	done
+fi

@@ -1,0 +1,63 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// errNoVerifier is returned by Authenticate on a nil *Verifier: the
+// middleware was built without a verifier, so nothing can be accepted.
+var errNoVerifier = fmt.Errorf("%w: no verifier configured", ErrKeysUnavailable)
+
+// Authenticate is what every adapter calls for a request: it picks the token
+// from the values of the Authorization header and, when a cookie is
+// configured, from the cookie value (hasCookie reports whether the request
+// carried that cookie), and verifies it. A token in both places is
+// ErrInvalidRequest. With optional set, a request without credentials gives
+// (nil, nil); an invalid token is still an error.
+//
+// In detail:
+//   - authorization is every value of the Authorization header; BearerToken
+//     decides (two headers or a malformed one: ErrInvalidRequest; another
+//     scheme: no credentials).
+//   - cookie is the cookie's value as CookieValue returns it (a repeated
+//     cookie arrives joined with a comma and is refused). An empty cookie
+//     value counts as no cookie. A value that is not a b64token is
+//     ErrInvalidRequest.
+//   - A Bearer header and a cookie together: ErrInvalidRequest (RFC 6750 §2:
+//     one method only).
+//   - Neither: ErrMissingToken, or (nil, nil) when optional is set.
+//   - Otherwise the token goes to Verify, whose error is returned as it is.
+//
+// The token is passed to Verify as given: a caller whose strings alias
+// reused buffers (fasthttp) must copy them first, since the verified-token
+// cache keeps the token. A nil v refuses every request with an error that
+// matches ErrKeysUnavailable (503), never a panic.
+func (v *Verifier) Authenticate(ctx context.Context, authorization []string, cookie string, hasCookie, optional bool) (*Claims, error) {
+	token, err := BearerToken(authorization)
+	if hasCookie && cookie == "" {
+		hasCookie = false
+	}
+	switch {
+	case err == nil:
+		if hasCookie {
+			return nil, ErrInvalidRequest
+		}
+	case !errors.Is(err, ErrMissingToken):
+		return nil, err
+	case hasCookie:
+		if !isB64Token(cookie) {
+			return nil, ErrInvalidRequest
+		}
+		token = cookie
+	case optional:
+		return nil, nil
+	default:
+		return nil, ErrMissingToken
+	}
+	if v == nil {
+		return nil, errNoVerifier
+	}
+	return v.Verify(ctx, token)
+}

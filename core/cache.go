@@ -1,0 +1,167 @@
+package core
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// defaultCacheSize is the verified-token cache bound when Config.CacheSize
+// is zero: with 1–2 KB tokens and their claims, about 10–20 MB.
+const defaultCacheSize = 8192
+
+// maxCacheShards bounds the number of shards. Each shard has its own lock,
+// so concurrent hits on different tokens rarely touch the same lock.
+const maxCacheShards = 64
+
+// tokenCache is the verified-token cache. It maps the exact token string to
+// the claims it verified to, bounded by entries, with CLOCK (second-chance)
+// eviction per shard: a hit sets a reference bit under the shard's read
+// lock; an insertion sweeps the shard's ring, giving referenced entries a
+// second chance and taking expired entries (or entries whose key was removed)
+// first. Entries are keyed by a seeded 64-bit hash; the stored token string is
+// compared on every hit, so a collision is a miss, never a wrong answer.
+type tokenCache struct {
+	seed   maphash.Seed
+	mask   uint64
+	shards []cacheShard
+}
+
+// cacheEntry is one verified token. Its claims are a template: Verify hands
+// out clones only.
+type cacheEntry struct {
+	claims *Claims
+	key    *verifyKey
+	until  time.Time // ExpiresAt + leeway: after it, the entry is dead
+}
+
+type cacheSlot struct {
+	token string
+	hash  uint64
+	entry *cacheEntry
+	ref   atomic.Bool
+}
+
+type cacheShard struct {
+	mu    sync.RWMutex
+	index map[uint64]int32 // hash -> slot
+	slots []cacheSlot      // fixed ring
+	used  int              // slots taken so far (until the ring is full)
+	hand  int
+	_     [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+// newTokenCache returns a cache of size entries (size > 0).
+func newTokenCache(size int) *tokenCache {
+	n := 1
+	for n < maxCacheShards && size/(n*2) >= 16 {
+		n *= 2
+	}
+	c := &tokenCache{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]cacheShard, n)}
+	for i := range c.shards {
+		sz := size / n
+		if i < size%n {
+			sz++
+		}
+		c.shards[i].slots = make([]cacheSlot, sz)
+		c.shards[i].index = make(map[uint64]int32)
+	}
+	return c
+}
+
+func (c *tokenCache) shard(token string) (*cacheShard, uint64) {
+	h := maphash.String(c.seed, token)
+	return &c.shards[h&c.mask], h
+}
+
+// get returns the entry of token, or nil.
+func (c *tokenCache) get(token string) *cacheEntry {
+	sh, h := c.shard(token)
+	var e *cacheEntry
+	sh.mu.RLock()
+	if i, ok := sh.index[h]; ok {
+		s := &sh.slots[i]
+		if s.token == token {
+			e = s.entry
+			if !s.ref.Load() {
+				s.ref.Store(true)
+			}
+		}
+	}
+	sh.mu.RUnlock()
+	return e
+}
+
+// put stores e for token, evicting another entry if the shard is full.
+func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
+	sh, h := c.shard(token)
+	if len(sh.slots) == 0 {
+		return
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if i, ok := sh.index[h]; ok {
+		s := &sh.slots[i]
+		s.token, s.entry = token, e
+		return
+	}
+	i := sh.victim(now)
+	s := &sh.slots[i]
+	if s.entry != nil {
+		delete(sh.index, s.hash)
+	}
+	s.token, s.hash, s.entry = token, h, e
+	s.ref.Store(false)
+	sh.index[h] = int32(i)
+}
+
+// remove drops token's entry if it is still e.
+func (c *tokenCache) remove(token string, e *cacheEntry) {
+	sh, h := c.shard(token)
+	sh.mu.Lock()
+	if i, ok := sh.index[h]; ok && sh.slots[i].entry == e {
+		delete(sh.index, h)
+		s := &sh.slots[i]
+		s.token, s.hash, s.entry = "", 0, nil
+		s.ref.Store(false) // an empty slot is the sweep's first pick
+	}
+	sh.mu.Unlock()
+}
+
+// len returns the number of entries (for tests).
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		n += len(sh.index)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// victim picks the slot for a new entry; sh.mu is held.
+func (sh *cacheShard) victim(now time.Time) int {
+	if sh.used < len(sh.slots) {
+		sh.used++
+		return sh.used - 1
+	}
+	for range 2 * len(sh.slots) {
+		i := sh.hand
+		sh.hand++
+		if sh.hand == len(sh.slots) {
+			sh.hand = 0
+		}
+		s := &sh.slots[i]
+		if s.entry == nil || !now.Before(s.entry.until) || s.entry.key.removed.Load() {
+			return i
+		}
+		if s.ref.Load() {
+			s.ref.Store(false)
+			continue
+		}
+		return i
+	}
+	return sh.hand
+}

@@ -1,0 +1,240 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errRedirect is returned for any redirect: JWKS and discovery fetches never
+// follow one (J11), so they cannot be sent to another host.
+var errRedirect = errors.New("jwtgate: redirects are not followed")
+
+// fetchResult is the outcome of one fetch of a remote set.
+type fetchResult struct {
+	keys       map[string]keyEntry
+	err        error
+	url        string        // the JWKS (or discovery) URL, for logs
+	maxAge     time.Duration // Cache-Control max-age, or -1
+	retryAfter time.Duration // Retry-After of a 429/503, bounded, or 0
+}
+
+// fetchClient returns the client of one remote set: borrow's Transport (TLS,
+// proxies) if given, else a Transport of its own, with jwtgate's total
+// timeout and no redirects whatever borrow says. The second result is the
+// Transport it owns, if any.
+func fetchClient(borrow *http.Client, timeout time.Duration) (*http.Client, *http.Transport) {
+	c := &http.Client{
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return errRedirect },
+	}
+	if borrow != nil && borrow.Transport != nil {
+		c.Transport = borrow.Transport
+		return c, nil
+	}
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	}
+	c.Transport = t
+	return c, t
+}
+
+// checkFetchURL applies the URL rules of K01/J12 to a JWKS, discovery or
+// jwks_uri URL: absolute, no credentials, https — or http to a loopback host
+// (127.0.0.0/8, ::1, localhost), or any http when insecure (tests only).
+func checkFetchURL(raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("jwtgate: bad URL: %w", err)
+	}
+	if u.User != nil {
+		return errors.New("jwtgate: URL must not carry credentials")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("jwtgate: URL %q has no host", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if insecure || isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("jwtgate: URL %q must use https (http only for loopback hosts)", raw)
+	}
+	return fmt.Errorf("jwtgate: URL %q must use https", raw)
+}
+
+// isLoopbackHost reports whether host is localhost, 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// fetch loads the remote set once: discovery first when the JWKS URL is not
+// known yet, then the JWK Set. ctx carries the total timeout.
+func (ks *keySet) fetch(ctx context.Context) fetchResult {
+	r := ks.remote
+	res := fetchResult{maxAge: -1}
+	if r.jwksURL == "" {
+		res.url = discoveryURL(ks.issuer)
+		u, err := ks.discoverJWKSURL(ctx, res.url, &res)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		// Written only inside a flight; flights run one at a time, ordered by ks.mu.
+		r.jwksURL = u
+	}
+	res.url = r.jwksURL
+	body, err := ks.get(ctx, r.jwksURL, &res)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	keys, err := parseJWKS(body, true, false, ks.logDropped)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	res.keys = keys
+	return res
+}
+
+// discoveryURL is the OpenID Connect discovery document of issuer
+// (OIDC Discovery §4: a trailing "/" of the issuer is removed first).
+func discoveryURL(issuer string) string {
+	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+}
+
+// discoverJWKSURL reads the discovery document at u: its issuer must equal
+// the configured issuer exactly, and its jwks_uri must pass checkFetchURL.
+func (ks *keySet) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) (string, error) {
+	body, err := ks.get(ctx, u, res)
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", fmt.Errorf("jwtgate: discovery document is not valid JSON: %w", err)
+	}
+	if doc.Issuer != ks.issuer {
+		return "", fmt.Errorf("jwtgate: discovery document names issuer %q, not the configured one", doc.Issuer)
+	}
+	if doc.JWKSURI == "" {
+		return "", errors.New("jwtgate: discovery document has no jwks_uri")
+	}
+	if err := checkFetchURL(doc.JWKSURI, ks.opts.insecureHTTP); err != nil {
+		return "", fmt.Errorf("jwtgate: discovered jwks_uri: %w", err)
+	}
+	return doc.JWKSURI, nil
+}
+
+// get fetches u: status 200, a JSON media type (or none), at most maxBody
+// bytes. It records Cache-Control max-age and, on 429/503, Retry-After.
+func (ks *keySet) get(ctx context.Context, u string, res *fetchResult) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jwtgate: building request: %w", err)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := ks.remote.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("jwtgate: fetching %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode != http.StatusOK {
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), ks.opts.retryAfterMax)
+		}
+		return nil, fmt.Errorf("jwtgate: fetching %s: status %d", u, resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !isJSONMediaType(mt) {
+			return nil, fmt.Errorf("jwtgate: fetching %s: content type %q is not JSON", u, ct)
+		}
+	}
+	limit := ks.opts.maxBody
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("jwtgate: fetching %s: body of %d bytes exceeds the %d byte cap", u, resp.ContentLength, limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("jwtgate: reading %s: %w", u, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("jwtgate: fetching %s: body exceeds the %d byte cap", u, limit)
+	}
+	res.maxAge = parseMaxAge(resp.Header.Values("Cache-Control"))
+	return body, nil
+}
+
+// isJSONMediaType accepts application/json and application/*+json
+// (application/jwk-set+json). HTML and text are refused (J05).
+func isJSONMediaType(mt string) bool {
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// parseMaxAge returns the max-age of Cache-Control header values, or -1.
+func parseMaxAge(values []string) time.Duration {
+	for _, v := range values {
+		for _, d := range strings.Split(v, ",") {
+			d = strings.TrimSpace(d)
+			if len(d) > 8 && strings.EqualFold(d[:8], "max-age=") {
+				n, err := strconv.ParseInt(strings.Trim(d[8:], `"`), 10, 64)
+				if err != nil || n < 0 {
+					return -1
+				}
+				if n > int64(365*24*time.Hour/time.Second) {
+					n = int64(365 * 24 * time.Hour / time.Second)
+				}
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return -1
+}
+
+// parseRetryAfter reads Retry-After (delay seconds or an HTTP date) and
+// bounds it to [0, limit]. An absent or unreadable value is 0.
+func parseRetryAfter(v string, now time.Time, limit time.Duration) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(limit/time.Second) {
+			return limit
+		}
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	} else {
+		return 0
+	}
+	return min(max(d, 0), limit)
+}

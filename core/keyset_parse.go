@@ -1,0 +1,319 @@
+package core
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/MicahParks/jwkset"
+)
+
+// Limits applied to every JWK, static or remote (SECURITY.md A07, A08, A13).
+const (
+	jwkMinRSABits = 2048
+	jwkMaxRSABits = 8192
+	jwkMinHMACLen = 32 // HS256's hash length; HS384/HS512 need more, checked per alg
+)
+
+// keyAlgs is a set of JWS algorithms a key may be used with.
+type keyAlgs uint16
+
+const (
+	kaRS256 keyAlgs = 1 << iota
+	kaRS384
+	kaRS512
+	kaPS256
+	kaPS384
+	kaPS512
+	kaES256
+	kaES384
+	kaES512
+	kaEdDSA
+	kaHS256
+	kaHS384
+	kaHS512
+)
+
+// keyAlgBit returns alg's bit, or 0 for an algorithm no key is ever used with.
+func keyAlgBit(alg string) keyAlgs {
+	switch alg {
+	case "RS256":
+		return kaRS256
+	case "RS384":
+		return kaRS384
+	case "RS512":
+		return kaRS512
+	case "PS256":
+		return kaPS256
+	case "PS384":
+		return kaPS384
+	case "PS512":
+		return kaPS512
+	case "ES256":
+		return kaES256
+	case "ES384":
+		return kaES384
+	case "ES512":
+		return kaES512
+	case "EdDSA":
+		return kaEdDSA
+	case "HS256":
+		return kaHS256
+	case "HS384":
+		return kaHS384
+	case "HS512":
+		return kaHS512
+	}
+	return 0
+}
+
+// keyEntry is one usable key in a snapshot: the key handed to the verifier,
+// the algorithms it may be used with (A05/A06), and its jwkset form for the
+// keyfunc storage adapter.
+type keyEntry struct {
+	vk   *verifyKey
+	algs keyAlgs
+	jwk  jwkset.JWK
+}
+
+// errEmptyKeySet is returned for a JWK Set document that yields no usable key.
+var errEmptyKeySet = errors.New("jwtgate: JWK set holds no usable key")
+
+// droppedKey reports one JWK that was not taken into a set, and why. It
+// carries the kid and the reason only, never key material.
+type droppedKey struct {
+	kid    string
+	reason string
+}
+
+// parseJWKS parses a JWK Set document and keeps every usable verification
+// key. Bad members are skipped one by one (K04) and reported through dropped.
+// fetched selects the rules for fetched sets: no kty "oct" ever. allowOct
+// (static sets only) admits kty "oct" keys of at least 32 bytes.
+// A document that is not a JSON object with a "keys" array, or whose usable
+// keys are none, is an error.
+func parseJWKS(body []byte, fetched, allowOct bool, dropped func(droppedKey)) (map[string]keyEntry, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("jwtgate: JWK set is not valid JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("jwtgate: JWK set has trailing data")
+	}
+	if len(doc.Keys) == 0 {
+		return nil, fmt.Errorf("%w: no keys", errEmptyKeySet)
+	}
+
+	keys := make(map[string]keyEntry, len(doc.Keys))
+	dup := make(map[string]bool)
+	for _, raw := range doc.Keys {
+		e, kid, reason := parseJWK(raw, fetched, allowOct)
+		if reason != "" {
+			dropped(droppedKey{kid: kid, reason: reason})
+			continue
+		}
+		if _, seen := keys[kid]; seen {
+			dup[kid] = true
+		}
+		keys[kid] = e
+	}
+	// K07: a kid that names two usable keys is ambiguous; both are refused.
+	for kid := range dup {
+		delete(keys, kid)
+		dropped(droppedKey{kid: kid, reason: "duplicate kid: ambiguous, all keys with it refused"})
+	}
+	if len(keys) == 0 {
+		return nil, errEmptyKeySet
+	}
+	return keys, nil
+}
+
+// parseJWK checks one member. It returns the entry, the member's kid (for
+// logs) and, when the member is not usable, a reason.
+func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, string) {
+	var m jwkset.JWKMarshal
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return keyEntry{}, "", "malformed JWK member"
+	}
+	kid := m.KID
+
+	// K05: private material never belongs in a verification key set.
+	if m.D != "" || m.P != "" || m.Q != "" || m.DP != "" || m.DQ != "" || m.QI != "" || len(m.OTH) > 0 {
+		return keyEntry{}, kid, "private key material"
+	}
+	// K06: only signature keys that may verify.
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return keyEntry{}, kid, "use is not sig"
+	}
+	if len(m.KEYOPS) > 0 {
+		verify := false
+		for _, op := range m.KEYOPS {
+			if op == jwkset.KeyOpsVerify {
+				verify = true
+			}
+		}
+		if !verify {
+			return keyEntry{}, kid, "key_ops does not include verify"
+		}
+	}
+
+	var algs keyAlgs
+	private := false
+	switch m.KTY {
+	case jwkset.KtyRSA:
+		n, errN := jwkB64(m.N)
+		e, errE := jwkB64(m.E)
+		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 {
+			return keyEntry{}, kid, "RSA key with bad n or e"
+		}
+		bits := jwkBitLen(n)
+		if bits < jwkMinRSABits {
+			return keyEntry{}, kid, "RSA key shorter than 2048 bits"
+		}
+		if bits > jwkMaxRSABits {
+			return keyEntry{}, kid, "RSA key longer than 8192 bits"
+		}
+		if len(bytes.TrimLeft(e, "\x00")) > 4 {
+			return keyEntry{}, kid, "RSA exponent out of range"
+		}
+		var ev uint64
+		for _, c := range e {
+			ev = ev<<8 | uint64(c)
+		}
+		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
+			return keyEntry{}, kid, "RSA exponent is not an odd value of at least 3"
+		}
+		algs = kaRS256 | kaRS384 | kaRS512 | kaPS256 | kaPS384 | kaPS512
+	case jwkset.KtyEC:
+		var size int
+		switch m.CRV {
+		case jwkset.CrvP256:
+			size, algs = 32, kaES256
+		case jwkset.CrvP384:
+			size, algs = 48, kaES384
+		case jwkset.CrvP521:
+			size, algs = 66, kaES512
+		default:
+			return keyEntry{}, kid, "EC key on an unsupported curve"
+		}
+		x, errX := jwkB64(m.X)
+		y, errY := jwkB64(m.Y)
+		if errX != nil || errY != nil || len(x) != size || len(y) != size {
+			return keyEntry{}, kid, "EC key coordinates are not of full length"
+		}
+		// On-curve is checked by jwkset below.
+	case jwkset.KtyOKP:
+		if m.CRV != jwkset.CrvEd25519 {
+			return keyEntry{}, kid, "OKP key is not Ed25519"
+		}
+		algs = kaEdDSA
+	case jwkset.KtyOct:
+		if fetched {
+			return keyEntry{}, kid, "symmetric key in a remote key set"
+		}
+		if !allowOct {
+			return keyEntry{}, kid, "symmetric key while no HS algorithm is allowed"
+		}
+		k, err := jwkB64(m.K)
+		if err != nil || len(k) < jwkMinHMACLen {
+			return keyEntry{}, kid, "symmetric key shorter than 32 bytes"
+		}
+		algs = kaHS256
+		if len(k) >= 48 {
+			algs |= kaHS384
+		}
+		if len(k) >= 64 {
+			algs |= kaHS512
+		}
+		private = true
+	default:
+		return keyEntry{}, kid, "unsupported kty"
+	}
+
+	// A05/A06: a JWK alg binds the key to exactly that algorithm, which must
+	// fit the key type.
+	if m.ALG != "" {
+		bit := keyAlgBit(string(m.ALG))
+		if bit == 0 || algs&bit == 0 {
+			return keyEntry{}, kid, "alg does not fit the key"
+		}
+		algs = bit
+	}
+
+	// jwkset decodes the key, checks EC points are on the curve, and checks
+	// an x5c certificate holds the same key (J22, J23).
+	jwk, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{Private: private}, jwkset.JWKValidateOptions{})
+	if err != nil {
+		return keyEntry{}, kid, "invalid key (decoding or validation failed)"
+	}
+	var pub any
+	switch k := jwk.Key().(type) {
+	case *rsa.PublicKey:
+		pub = k
+	case *ecdsa.PublicKey:
+		pub = k
+	case ed25519.PublicKey:
+		pub = k
+	case []byte:
+		pub = k
+	default:
+		return keyEntry{}, kid, "unsupported key"
+	}
+	return keyEntry{
+		vk:   &verifyKey{kid: kid, alg: string(m.ALG), public: pub},
+		algs: algs,
+		jwk:  jwk,
+	}, kid, ""
+}
+
+// jwkB64 decodes a base64url JWK member; trailing "=" is tolerated as jwkset does.
+func jwkB64(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// jwkBitLen is the bit length of the big-endian unsigned integer b.
+func jwkBitLen(b []byte) int {
+	b = bytes.TrimLeft(b, "\x00")
+	if len(b) == 0 {
+		return 0
+	}
+	n := (len(b) - 1) * 8
+	for c := b[0]; c != 0; c >>= 1 {
+		n++
+	}
+	return n
+}
+
+// sameKey reports whether a and b hold the same key material and alg, so a
+// refresh can keep the old *verifyKey (and the verifications cached for it).
+func sameKey(a, b *verifyKey) bool {
+	if a.kid != b.kid || a.alg != b.alg {
+		return false
+	}
+	switch ka := a.public.(type) {
+	case *rsa.PublicKey:
+		kb, ok := b.public.(*rsa.PublicKey)
+		return ok && ka.Equal(kb)
+	case *ecdsa.PublicKey:
+		kb, ok := b.public.(*ecdsa.PublicKey)
+		return ok && ka.Curve == kb.Curve && ka.Equal(kb)
+	case ed25519.PublicKey:
+		kb, ok := b.public.(ed25519.PublicKey)
+		return ok && ka.Equal(kb)
+	case []byte:
+		kb, ok := b.public.([]byte)
+		return ok && hmac.Equal(ka, kb)
+	}
+	return false
+}

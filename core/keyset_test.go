@@ -1,0 +1,367 @@
+package core
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Static key sets and the member filtering shared with remote sets
+// (SECURITY.md K04–K07, A05–A09, A13, H04; JWKS rows J07, J08, J17–J23).
+
+func TestKeySetFilter(t *testing.T) {
+	good := ksRSAJWK(ksRSAPub("rsaA"), "good")
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p256 := ksECPub("p256")
+	offCurve := ksECJWK(p256, "off")
+	offCurve["y"] = ksB64Int(new(big.Int).Add(p256.Y, big.NewInt(1)), 32)
+	short := ksECJWK(p256, "short")
+	short["x"] = ksB64(p256.X.Bytes()[:31]) // a coordinate that is not full length
+	huge := make([]byte, 1025)
+	huge[0] = 0xff
+	huge[1024] = 1
+
+	cases := []struct {
+		name   string
+		member map[string]any
+		reason string // "" means the member is kept
+	}{
+		{"good RSA", good, ""},
+		{"good P-256", ksECJWK(p256, "k"), ""},
+		{"good P-384", ksECJWK(ksECPub("p384"), "k"), ""},
+		{"good P-521", ksECJWK(ksECPub("p521"), "k"), ""},
+		{"good Ed25519", ksEdJWK(ksEdPub(), "k"), ""},
+		{"RSA without alg or use", ksWith(good, "alg", nil, "use", nil), ""},
+		{"key_ops verify", ksWith(good, "key_ops", []string{"verify"}), ""},
+		{"J07 bad base64 n", ksWith(good, "n", "***not base64***"), "RSA key with bad n or e"},
+		{"J07 n is a number", ksWith(good, "n", 12345), "malformed JWK member"},
+		{"J07 member is a string", nil, "malformed JWK member"},
+		{"K04 missing e", ksWith(good, "e", nil), "RSA key with bad n or e"},
+		{"J08 unknown kty", ksM("kty", "XYZ", "kid", "k"), "unsupported kty"},
+		{"J08 secp256k1", ksWith(ksECJWK(p256, "k"), "crv", "secp256k1", "alg", nil), "EC key on an unsupported curve"},
+		{"J08 X25519", ksM("kty", "OKP", "kid", "k", "crv", "X25519", "x", ksB64(make([]byte, 32))), "OKP key is not Ed25519"},
+		{"J08 Ed448", ksM("kty", "OKP", "kid", "k", "crv", "Ed448", "x", ksB64(make([]byte, 57))), "OKP key is not Ed25519"},
+		{"J17 RSA private d", ksWith(good, "d", ksB64(ksRSA("rsaA").D.Bytes())), "private key material"},
+		{"J17 RSA private p q", ksWith(good, "p", "AQAB", "q", "AQAB"), "private key material"},
+		{"J17 EC private d", ksWith(ksECJWK(p256, "k"), "d", ksB64Int(ksEC("p256").D, 32)), "private key material"},
+		{"J17 RSA oth", ksWith(good, "oth", []map[string]string{{"r": "AQAB"}}), "private key material"},
+		{"J18 oct in remote set", ksM("kty", "oct", "kid", "k", "k", ksB64(make([]byte, 32))), "symmetric key in a remote key set"},
+		{"J19 use enc", ksWith(good, "use", "enc"), "use is not sig"},
+		{"J19 key_ops encrypt", ksWith(good, "key_ops", []string{"encrypt"}), "key_ops does not include verify"},
+		{"J19 key_ops sign only", ksWith(good, "key_ops", []string{"sign"}), "key_ops does not include verify"},
+		{"J20 RSA-1024", ksRSAJWK(&rsa1024.PublicKey, "k"), "RSA key shorter than 2048 bits"},
+		{"J20 e=1", ksWith(good, "e", "AQ"), "RSA exponent is not an odd value of at least 3"},
+		{"J20 e=2", ksWith(good, "e", "Ag"), "RSA exponent is not an odd value of at least 3"},
+		{"J20 e=65536", ksWith(good, "e", "AQAA"), "RSA exponent is not an odd value of at least 3"},
+		{"J20 e of 9 bytes", ksWith(good, "e", ksB64([]byte{1, 0, 0, 0, 0, 0, 0, 0, 1})), "RSA exponent out of range"},
+		{"A08 modulus over 8192 bits", ksWith(good, "n", ksB64(huge)), "RSA key longer than 8192 bits"},
+		{"J22 EC point not on curve", offCurve, "invalid key (decoding or validation failed)"},
+		{"J22 EC coordinate not full length", short, "EC key coordinates are not of full length"},
+		{"J22 wrong curve name", ksWith(ksECJWK(p256, "k"), "crv", "P-384", "alg", nil), "EC key coordinates are not of full length"},
+		{"J22 wrong kty", ksWith(ksECJWK(p256, "k"), "kty", "RSA", "alg", nil), "RSA key with bad n or e"},
+		{"A05 alg does not fit kty", ksWith(good, "alg", "ES256"), "alg does not fit the key"},
+		{"A05 alg does not fit curve", ksWith(ksECJWK(p256, "k"), "alg", "ES384"), "alg does not fit the key"},
+		{"A05 encryption alg", ksWith(good, "alg", "RSA-OAEP", "use", nil), "alg does not fit the key"},
+		{"A02 alg none", ksWith(good, "alg", "none"), "alg does not fit the key"},
+		{"unknown key_ops value", ksWith(good, "key_ops", []string{"verify", "frobnicate"}), "invalid key (decoding or validation failed)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var raw []byte
+			if c.member == nil {
+				raw = []byte(`{"keys":["just a string"]}`)
+			} else {
+				raw = ksSet(c.member)
+			}
+			var dropped []droppedKey
+			keys, err := parseJWKS(raw, true, false, func(d droppedKey) { dropped = append(dropped, d) })
+			if c.reason == "" {
+				if err != nil || len(keys) != 1 || len(dropped) != 0 {
+					t.Fatalf("got keys %d, err %v, dropped %v; want the member kept", len(keys), err, dropped)
+				}
+				return
+			}
+			if !errors.Is(err, errEmptyKeySet) {
+				t.Errorf("got err %v; want errEmptyKeySet", err)
+			}
+			if len(dropped) != 1 || dropped[0].reason != c.reason {
+				t.Errorf("got dropped %v; want one with reason %q", dropped, c.reason)
+			}
+		})
+	}
+}
+
+// J07, K04: one bad member next to a good one: the good one stays.
+func TestJ07BadMemberNextToGood(t *testing.T) {
+	var log ksLog
+	jwks := ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaB"), "bad"), "n", "!!"), ksRSAJWK(ksRSAPub("rsaA"), "good"))
+	ks, err := ksStatic(t, jwks, ksOpts(&log))
+	if err != nil {
+		t.Fatalf("got %v; want the good key loaded", err)
+	}
+	if vk := ksMustKey(t, ks, "good", "RS256"); !vk.public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
+		t.Errorf("got another key; want rsaA")
+	}
+	ksWantErr(t, ks, "bad", "RS256", ErrUnknownKey)
+	out := log.String()
+	if !strings.Contains(out, "kid=bad") || !strings.Contains(out, "issuer=https://issuer.test") {
+		t.Errorf("log %q; want the dropped kid and the issuer", out)
+	}
+}
+
+// J21, K07: a duplicate kid is ambiguous; every key with it is refused.
+func TestJ21DuplicateKid(t *testing.T) {
+	var log ksLog
+	jwks := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "dup"), ksRSAJWK(ksRSAPub("rsaB"), "dup"), ksRSAJWK(ksRSAPub("rsaC"), "other"))
+	ks, err := ksStatic(t, jwks, ksOpts(&log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksWantErr(t, ks, "dup", "RS256", ErrUnknownKey)
+	ksMustKey(t, ks, "other", "RS256")
+	if !strings.Contains(log.String(), "duplicate kid") {
+		t.Errorf("log %q; want the duplicate reported", log.String())
+	}
+	// Only duplicates: nothing usable.
+	if _, err := ksStatic(t, ksSet(ksRSAJWK(ksRSAPub("rsaA"), "dup"), ksRSAJWK(ksRSAPub("rsaA"), "dup")), ksOpts(nil)); !errors.Is(err, errEmptyKeySet) {
+		t.Errorf("got %v; want errEmptyKeySet", err)
+	}
+	// A duplicate that is not usable anyway (use enc) does not make the kid ambiguous.
+	ks2, err := ksStatic(t, ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaB"), "k"), "use", "enc", "alg", nil), ksRSAJWK(ksRSAPub("rsaA"), "k")), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vk := ksMustKey(t, ks2, "k", "RS256"); !vk.public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
+		t.Errorf("got the enc key; want the sig key")
+	}
+}
+
+// J17: private material is dropped, reported, and never logged.
+func TestJ17PrivateKeyNotLogged(t *testing.T) {
+	var log ksLog
+	d := ksB64(ksRSA("rsaA").D.Bytes())
+	jwks := ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaA"), "priv"), "d", d), ksRSAJWK(ksRSAPub("rsaB"), "pub"))
+	ks, err := ksStatic(t, jwks, ksOpts(&log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksWantErr(t, ks, "priv", "RS256", ErrUnknownKey)
+	out := log.String()
+	if !strings.Contains(out, "private key material") || !strings.Contains(out, "kid=priv") {
+		t.Errorf("log %q; want the private key reported", out)
+	}
+	if strings.Contains(out, d[:16]) || strings.Contains(out, ksB64(ksRSAPub("rsaB").N.Bytes())[:16]) {
+		t.Errorf("log holds key material: %q", out)
+	}
+}
+
+// J18, A13: kty oct only in static sets, only when HS* is allowed, only with
+// at least 32 bytes, and usable only with the HS algorithms its length allows.
+func TestJ18OctKeys(t *testing.T) {
+	k32 := ksM("kty", "oct", "kid", "h32", "k", ksB64(make32(32)))
+	k64 := ksM("kty", "oct", "kid", "h64", "k", ksB64(make32(64)))
+	k16 := ksM("kty", "oct", "kid", "h16", "k", ksB64(make32(16)))
+	rsaKey := ksRSAJWK(ksRSAPub("rsaA"), "rsa")
+
+	// HS not allowed: oct dropped, the RSA key stays.
+	ks, err := ksStatic(t, ksSet(k32, rsaKey), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksWantErr(t, ks, "h32", "HS256", ErrUnknownKey)
+	// HS not allowed and only oct keys: configuration error.
+	if _, err := ksStatic(t, ksSet(k32), ksOpts(nil)); !errors.Is(err, errEmptyKeySet) {
+		t.Errorf("got %v; want errEmptyKeySet", err)
+	}
+
+	o := ksOpts(nil)
+	o.allowOct = true
+	ks, err = ksStatic(t, ksSet(k32, k64, k16, ksWith(k64, "kid", "h64-384", "alg", "HS384")), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vk := ksMustKey(t, ks, "h32", "HS256"); len(vk.public.([]byte)) != 32 {
+		t.Errorf("got %d bytes; want 32", len(vk.public.([]byte)))
+	}
+	ksWantErr(t, ks, "h32", "HS384", ErrUnknownKey) // 32 bytes are too short for HS384
+	ksWantErr(t, ks, "h32", "RS256", ErrUnknownKey) // never for an asymmetric alg
+	ksMustKey(t, ks, "h64", "HS512")
+	ksWantErr(t, ks, "h16", "HS256", ErrUnknownKey)
+	ksMustKey(t, ks, "h64-384", "HS384")
+	ksWantErr(t, ks, "h64-384", "HS512", ErrUnknownKey) // JWK alg binds the key
+
+	// Remote sets never hold oct keys, whatever allowOct says.
+	keys, err := parseJWKS(ksSet(k32), true, true, func(droppedKey) {})
+	if keys != nil || !errors.Is(err, errEmptyKeySet) {
+		t.Errorf("got %v, %v; want the oct key dropped from a remote set", keys, err)
+	}
+}
+
+func make32(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i + 1)
+	}
+	return b
+}
+
+// J23: an x5c certificate must hold the JWK's key.
+func TestJ23X5C(t *testing.T) {
+	cert := func(signer *ecdsa.PrivateKey, pub any) string {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "jwks"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(der)
+	}
+	k := ksEC("p256")
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := ksWith(ksECJWK(&k.PublicKey, "match"), "x5c", []string{cert(k, &k.PublicKey)})
+	mismatch := ksWith(ksECJWK(&k.PublicKey, "mismatch"), "x5c", []string{cert(other, &other.PublicKey)})
+	garbage := ksWith(ksECJWK(&k.PublicKey, "garbage"), "x5c", []string{"bm90IGEgY2VydA=="})
+	ks, err := ksStatic(t, ksSet(match, mismatch, garbage), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksMustKey(t, ks, "match", "ES256")
+	ksWantErr(t, ks, "mismatch", "ES256", ErrUnknownKey)
+	ksWantErr(t, ks, "garbage", "ES256", ErrUnknownKey)
+}
+
+// A05/A06: the token alg must fit the key; a JWK alg binds it to one alg.
+func TestKeySetAlgBinding(t *testing.T) {
+	jwks := ksSet(
+		ksWith(ksRSAJWK(ksRSAPub("rsaA"), "rsa-any"), "alg", nil),
+		ksWith(ksRSAJWK(ksRSAPub("rsaB"), "rsa-ps"), "alg", "PS256"),
+		ksWith(ksECJWK(ksECPub("p384"), "ec384"), "alg", nil),
+		ksWith(ksEdJWK(ksEdPub(), "ed"), "alg", nil),
+	)
+	ks, err := ksStatic(t, jwks, ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		kid, alg string
+		ok       bool
+	}{
+		{"rsa-any", "RS256", true}, {"rsa-any", "PS512", true}, {"rsa-any", "ES256", false}, {"rsa-any", "HS256", false},
+		{"rsa-ps", "PS256", true}, {"rsa-ps", "RS256", false},
+		{"ec384", "ES384", true}, {"ec384", "ES256", false}, {"ec384", "ES512", false},
+		{"ed", "EdDSA", true}, {"ed", "ES256", false},
+		{"rsa-any", "none", false}, {"rsa-any", "", false},
+	} {
+		vk, err := ks.key(t.Context(), c.kid, c.alg)
+		if c.ok != (err == nil) || (!c.ok && !errors.Is(err, ErrUnknownKey)) {
+			t.Errorf("key(%q, %q) = %v, %v; want ok=%v", c.kid, c.alg, vk, err, c.ok)
+		}
+	}
+}
+
+// H04/F11: a token without kid may use the set only when it holds one key.
+func TestH04KidRequiredWithSeveralKeys(t *testing.T) {
+	one, err := ksStatic(t, ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a")), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksMustKey(t, one, "", "RS256")
+	two, err := ksStatic(t, ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b")), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksWantErr(t, two, "", "RS256", ErrUnknownKey)
+	// A JWK without kid is found by a token without kid when it is alone.
+	nokid, err := ksStatic(t, ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaA"), ""), "kid", nil)), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksMustKey(t, nokid, "", "RS256")
+	ksWantErr(t, nokid, "x", "RS256", ErrUnknownKey)
+}
+
+// J09: an empty set, a set without "keys", or not a set is a configuration error.
+func TestJ09StaticEmptySet(t *testing.T) {
+	for _, body := range []string{`{"keys":[]}`, `{}`, `null`, `[]`, `{"keys":null}`, `{"keys":[{}]}`, `{"keys":[]} x`} {
+		if _, err := ksStatic(t, []byte(body), ksOpts(nil)); err == nil {
+			t.Errorf("static JWKS %q: got nil error; want a configuration error", body)
+		}
+	}
+}
+
+// A static set answers unknown kids at once, never as "unavailable".
+func TestStaticUnknownKid(t *testing.T) {
+	ks, err := ksStatic(t, ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a")), ksOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ks.ready() {
+		t.Errorf("ready() = false; want true for a static set")
+	}
+	_, err = ks.key(t.Context(), "nope", "RS256")
+	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrKeysUnavailable) {
+		t.Errorf("got %v; want ErrUnknownKey (an invalid-token error)", err)
+	}
+	ks.close() // no-op, must not block
+}
+
+func TestStaticAndURLBoth(t *testing.T) {
+	_, err := newKeySource(t.Context(), Issuer{URL: "https://i", JWKS: ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a")), JWKSURL: "https://i/jwks"}, ksOpts(nil))
+	if err == nil {
+		t.Errorf("got nil; want an error for JWKS and JWKSURL both set")
+	}
+}
+
+func TestKeySetHelpers(t *testing.T) {
+	if got := jwkBitLen([]byte{0, 0x01, 0}); got != 9 {
+		t.Errorf("jwkBitLen = %d; want 9", got)
+	}
+	for n := 1; n <= 12; n++ {
+		d := ksBackoff(n, time.Second, time.Minute)
+		want := min(time.Second<<(n-1), time.Minute)
+		if d < want/2 || d > want {
+			t.Errorf("ksBackoff(%d) = %v; want in [%v, %v]", n, d, want/2, want)
+		}
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", 0}, {"5", 5 * time.Second}, {"0", 0}, {"-3", 0}, {"abc", 0}, {"99999999999", time.Minute},
+		{now.Add(30 * time.Second).Format(time.RFC1123), 30 * time.Second},
+		{now.Add(-30 * time.Second).Format(time.RFC1123), 0},
+		{now.Add(time.Hour).Format(time.RFC1123), time.Minute},
+	} {
+		v := strings.Replace(c.v, "UTC", "GMT", 1)
+		if got := parseRetryAfter(v, now, time.Minute); got != c.want {
+			t.Errorf("parseRetryAfter(%q) = %v; want %v", v, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		v    []string
+		want time.Duration
+	}{
+		{nil, -1}, {[]string{"no-store"}, -1}, {[]string{"public, max-age=300"}, 300 * time.Second},
+		{[]string{"public", "Max-Age=60"}, time.Minute}, {[]string{"max-age=x"}, -1}, {[]string{"max-age=0"}, 0},
+	} {
+		if got := parseMaxAge(c.v); got != c.want {
+			t.Errorf("parseMaxAge(%q) = %v; want %v", c.v, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtgate/jwtgate/core/jwttest"
+)
+
+// Shared fixture of the verifier tests (prefix vt): one key per algorithm,
+// generated once; a fixed clock; an issuer with a static JWK Set.
+
+const (
+	vtIss = "https://issuer.test"
+	vtAud = "api://jwtgate-test"
+)
+
+var vtNow = time.Unix(1_700_000_000, 0).UTC()
+
+var vtKeys = sync.OnceValue(func() map[string]*jwttest.Key {
+	m := make(map[string]*jwttest.Key)
+	for _, alg := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"} {
+		m[alg] = jwttest.NewKey(alg, "k-"+strings.ToLower(alg))
+	}
+	return m
+})
+
+// vtKey returns the shared key of alg (kid "k-<alg>").
+func vtKey(alg string) *jwttest.Key { return vtKeys()[alg] }
+
+// vtAsym lists the shared asymmetric keys.
+func vtAsym() []*jwttest.Key {
+	var ks []*jwttest.Key
+	for _, alg := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"} {
+		ks = append(ks, vtKey(alg))
+	}
+	return ks
+}
+
+// vtConfig returns a Config with one static issuer holding keys (all
+// asymmetric shared keys when none are given), vtAud, and the fixed clock.
+func vtConfig(keys ...*jwttest.Key) Config {
+	if len(keys) == 0 {
+		keys = vtAsym()
+	}
+	return Config{
+		Issuers:  []Issuer{{URL: vtIss, JWKS: jwttest.JWKS(keys...)}},
+		Audience: []string{vtAud},
+		Now:      func() time.Time { return vtNow },
+		Logger:   slog.New(slog.DiscardHandler),
+	}
+}
+
+// vtSet returns a JWK Set of the given members.
+func vtSet(t testing.TB, members ...map[string]any) []byte {
+	return vtJSON(t, map[string]any{"keys": members})
+}
+
+// vtNew builds a Verifier from cfg and closes it with the test.
+func vtNew(t testing.TB, cfg Config) *Verifier {
+	t.Helper()
+	v, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// vtClaims returns valid claims: iss, aud, sub, exp (+1 h), iat (-10 s), scope.
+func vtClaims(kv ...any) map[string]any {
+	m := map[string]any{
+		"iss":   vtIss,
+		"aud":   vtAud,
+		"sub":   "user-1",
+		"exp":   vtNow.Unix() + 3600,
+		"iat":   vtNow.Unix() - 10,
+		"scope": "read write",
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		k := kv[i].(string)
+		if kv[i+1] == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = kv[i+1]
+	}
+	return m
+}
+
+// vtDel marks a claim for deletion in vtClaims.
+var vtDel any = nil
+
+// vtHeader returns the header {"alg":k.Alg,"kid":k.Kid,"typ":"JWT"} with kv
+// applied (a nil value deletes).
+func vtHeader(k *jwttest.Key, kv ...any) map[string]any {
+	m := map[string]any{"alg": k.Alg, "kid": k.Kid, "typ": "JWT"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == nil {
+			delete(m, kv[i].(string))
+			continue
+		}
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}
+
+func vtJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// vtCase is one row of a verification table: a token and the error it must
+// give (nil: accepted).
+type vtCase struct {
+	name  string
+	token string
+	want  error
+}
+
+// vtRun verifies every case with v, and checks that failures match
+// ErrInvalidToken too (token failures) and carry no claims.
+func vtRun(t *testing.T, v *Verifier, cases []vtCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := v.Verify(context.Background(), tc.token)
+			vtCheck(t, c, err, tc.want)
+		})
+	}
+}
+
+func vtCheck(t *testing.T, c *Claims, err, want error) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Fatalf("Verify: got %v; want success", err)
+		}
+		if c == nil || c.Issuer == "" {
+			t.Fatalf("Verify: got claims %+v; want verified claims", c)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("Verify: got success (%+v); want %v", c, want)
+	}
+	if c != nil {
+		t.Errorf("Verify: got claims %+v with error %v; want nil", c, err)
+	}
+	if !errors.Is(err, want) {
+		t.Errorf("Verify: got %v; want errors.Is %v", err, want)
+	}
+	if errors.Is(want, ErrInvalidToken) && !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("Verify: got %v; want it to match ErrInvalidToken too", err)
+	}
+}
+
+// vtCounting wraps a key source and counts lookups.
+type vtCounting struct {
+	keySource
+	n atomic.Int64
+}
+
+func (c *vtCounting) key(ctx context.Context, kid, alg string) (*verifyKey, error) {
+	c.n.Add(1)
+	return c.keySource.key(ctx, kid, alg)
+}
+
+// vtCount replaces the key source of issuer iss in v by a counting wrapper.
+func vtCount(v *Verifier, iss string) *vtCounting {
+	is := v.issuers[iss]
+	c := &vtCounting{keySource: is.keys}
+	is.keys = c
+	return c
+}
+
+// vtSegments splits a token into its three segments.
+func vtSegments(tok string) (h, p, s string) {
+	parts := strings.SplitN(tok, ".", 3)
+	return parts[0], parts[1], parts[2]
+}

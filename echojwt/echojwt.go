@@ -1,0 +1,148 @@
+package echojwt
+
+import (
+	"slices"
+
+	"github.com/jwtgate/jwtgate/core"
+	"github.com/labstack/echo/v4"
+)
+
+// Option configures the middleware returned by New.
+type Option func(*config)
+
+type config struct {
+	realm        string
+	optional     bool
+	cookie       string
+	skip         func(echo.Context) bool
+	errorHandler func(echo.Context, error) error
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge. If empty,
+// "api" is used.
+func WithRealm(realm string) Option { return func(c *config) { c.realm = realm } }
+
+// WithCredentialsOptional lets requests without any credentials through,
+// without claims. A request with a malformed header or an invalid token is
+// still refused.
+func WithCredentialsOptional() Option { return func(c *config) { c.optional = true } }
+
+// WithCookie reads the token also from the cookie name (for browser clients).
+// A token in both the Authorization header and the cookie, or the cookie sent
+// twice, is refused with 400 invalid_request. If name is empty, no cookie is
+// read.
+func WithCookie(name string) Option { return func(c *config) { c.cookie = name } }
+
+// WithSkip lets requests for which skip returns true through without any
+// check and without claims (health checks, CORS preflight). If nil, no
+// request is skipped.
+func WithSkip(skip func(c echo.Context) bool) Option { return func(c *config) { c.skip = skip } }
+
+// WithErrorHandler replaces the writing of refusals: h receives the core
+// error (match it with errors.Is against the core sentinels) and either
+// writes the answer itself and returns nil, or returns an error for Echo's
+// HTTPErrorHandler; the next handler is not called. WriteError writes the
+// default answer. The error may wrap internal detail: never send err.Error()
+// to the client. If nil, WriteError is used.
+func WithErrorHandler(h func(c echo.Context, err error) error) Option {
+	return func(c *config) { c.errorHandler = h }
+}
+
+// configKey is the echo.Context key under which the configuration travels to
+// Require, when it is not the default one.
+const configKey = "github.com/jwtgate/jwtgate/echojwt.config"
+
+// New returns an Echo middleware that verifies requests with v. A request
+// with a valid token reaches the next handler with the claims in its request
+// context; any other request gets core.Respond's answer, unless it is
+// skipped or credentials are optional and it carries none. If v is nil, every
+// request that reaches verification is refused with 503.
+func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
+	cfg := &config{}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	carry := cfg.realm != "" || cfg.errorHandler != nil
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if cfg.skip != nil && cfg.skip(c) {
+				return next(c)
+			}
+			r := c.Request()
+			var cookie string
+			var hasCookie bool
+			if cfg.cookie != "" {
+				cookie, hasCookie = core.CookieValue(r.Header.Values("Cookie"), cfg.cookie)
+			}
+			claims, err := v.Authenticate(r.Context(), r.Header.Values("Authorization"), cookie, hasCookie, cfg.optional)
+			if err != nil {
+				return cfg.fail(c, err)
+			}
+			if carry {
+				c.Set(configKey, cfg)
+			}
+			if claims != nil {
+				c.SetRequest(r.WithContext(core.NewContext(r.Context(), claims)))
+			}
+			return next(c)
+		}
+	}
+}
+
+// fail answers err.
+func (cfg *config) fail(c echo.Context, err error) error {
+	if cfg.errorHandler != nil {
+		return cfg.errorHandler(c, err)
+	}
+	return WriteError(c, err, cfg.realm)
+}
+
+// Require returns a middleware that runs policies on the verified claims of
+// the request, set by New earlier in the chain. Without claims it answers as
+// core.Respond(core.ErrMissingToken) (401); a refusing policy gives 403
+// insufficient_scope. It uses the realm and error handler given to New.
+func Require(policies ...core.Policy) echo.MiddlewareFunc {
+	policies = slices.Clone(policies)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			claims, _ := core.FromContext(ctx)
+			if err := core.Authorize(ctx, claims, policies...); err != nil {
+				cfg, _ := c.Get(configKey).(*config)
+				if cfg == nil {
+					cfg = &config{}
+				}
+				return cfg.fail(c, err)
+			}
+			return next(c)
+		}
+	}
+}
+
+// Claims returns the verified claims of the request, as
+// core.FromContext(c.Request().Context()) does.
+func Claims(c echo.Context) (*core.Claims, bool) {
+	if c == nil || c.Request() == nil {
+		return nil, false
+	}
+	return core.FromContext(c.Request().Context())
+}
+
+// WriteError writes core.Respond(err, realm): the status, WWW-Authenticate
+// and Retry-After when present, Content-Type application/json, and the JSON
+// body. realm "" means "api". It returns the error of writing the body, not
+// err, so that Echo's HTTPErrorHandler does not answer a second time.
+func WriteError(c echo.Context, err error, realm string) error {
+	resp := core.Respond(err, realm)
+	h := c.Response().Header()
+	if resp.WWWAuthenticate != "" {
+		h.Set("WWW-Authenticate", resp.WWWAuthenticate)
+	}
+	if resp.RetryAfter != "" {
+		h.Set("Retry-After", resp.RetryAfter)
+	}
+	h.Set("Content-Type", core.ContentType)
+	return c.Blob(resp.Status, core.ContentType, resp.Body)
+}

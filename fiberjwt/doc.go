@@ -1,0 +1,42 @@
+// Package fiberjwt puts jwtgate in front of Fiber v2 handlers.
+//
+// New returns a fiber.Handler that reads every Authorization header value
+// (a repeated header is seen, unlike with c.Get) and, with WithCookie, a
+// cookie, lets core.Verifier.Authenticate decide, and then either calls
+// c.Next() with the verified claims in c.Locals and in the user context
+// (c.UserContext(), read with core.FromContext), or writes core.Respond's
+// answer: the status, WWW-Authenticate and Retry-After when present,
+// Content-Type application/json and the JSON body. The answer is byte for
+// byte the one the net/http, Gin and Echo adapters write.
+//
+// Fiber's strings and byte slices alias buffers that fasthttp reuses after
+// the handler returns; the middleware copies the header and cookie values it
+// passes on (the verified-token cache keeps the token), so nothing of the
+// request outlives it.
+//
+// Quick start:
+//
+//	v, err := core.New(ctx, core.Config{
+//		Issuers:  []core.Issuer{core.Cognito("eu-west-1", "eu-west-1_AbCdEf123")},
+//		Audience: []string{"my-app-client-id"},
+//	})
+//	if err != nil { … }
+//	defer v.Close()
+//
+//	app := fiber.New()
+//	api := app.Group("/", fiberjwt.New(v))
+//	api.Get("/me", func(c *fiber.Ctx) error {
+//		claims, _ := fiberjwt.Claims(c)
+//		return c.SendString(claims.Subject)
+//	})
+//	api.Post("/orders", fiberjwt.Require(core.RequireScopes("orders:write")), createOrder)
+//
+// Require runs policies on the claims and answers 403 insufficient_scope, or
+// 401 when the request carries no verified claims (a skipped request, or an
+// optional one without a token). Refusals are written directly and the
+// handler returns nil, so Fiber's ErrorHandler is not involved; an error
+// returned by a WithErrorHandler function goes to it.
+//
+// The middleware does NOT accept tokens from the query string or a form body
+// (RFC 6750 §2.2–2.3); a cookie is read only when WithCookie names it.
+package fiberjwt

@@ -1,0 +1,162 @@
+package fiberjwt
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"github.com/jwtgate/jwtgate/core"
+)
+
+// Option configures the middleware returned by New.
+type Option func(*config)
+
+type config struct {
+	realm        string
+	optional     bool
+	cookie       string
+	skip         func(*fiber.Ctx) bool
+	errorHandler func(*fiber.Ctx, error) error
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge. If empty,
+// "api" is used.
+func WithRealm(realm string) Option { return func(c *config) { c.realm = realm } }
+
+// WithCredentialsOptional lets requests without any credentials through,
+// without claims. A request with a malformed header or an invalid token is
+// still refused.
+func WithCredentialsOptional() Option { return func(c *config) { c.optional = true } }
+
+// WithCookie reads the token also from the cookie name (for browser clients).
+// A token in both the Authorization header and the cookie, or the cookie sent
+// twice, is refused with 400 invalid_request. If name is empty, no cookie is
+// read.
+func WithCookie(name string) Option { return func(c *config) { c.cookie = name } }
+
+// WithSkip lets requests for which skip returns true through without any
+// check and without claims (health checks, CORS preflight). If nil, no
+// request is skipped.
+func WithSkip(skip func(c *fiber.Ctx) bool) Option { return func(c *config) { c.skip = skip } }
+
+// WithErrorHandler replaces the writing of refusals: h receives the core
+// error (match it with errors.Is against the core sentinels) and either
+// writes the answer itself and returns nil, or returns an error for Fiber's
+// ErrorHandler; the next handler is not called. WriteError writes the
+// default answer. The error may wrap internal detail: never send err.Error()
+// to the client. If nil, WriteError is used.
+func WithErrorHandler(h func(c *fiber.Ctx, err error) error) Option {
+	return func(c *config) { c.errorHandler = h }
+}
+
+// claimsKey and configKey are the c.Locals keys of the claims and, when it is
+// not the default one, of the configuration for Require.
+type (
+	claimsKey struct{}
+	configKey struct{}
+)
+
+// New returns a Fiber middleware that verifies requests with v. A request
+// with a valid token continues with the claims in c.Locals and the user
+// context; any other request gets core.Respond's answer, unless it is skipped
+// or credentials are optional and it carries none. If v is nil, every
+// request that reaches verification is refused with 503.
+func New(v *core.Verifier, opts ...Option) fiber.Handler {
+	cfg := &config{}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	carry := cfg.realm != "" || cfg.errorHandler != nil
+	return func(c *fiber.Ctx) error {
+		if cfg.skip != nil && cfg.skip(c) {
+			return c.Next()
+		}
+		h := &c.Request().Header
+		// Copies: the values alias fasthttp's buffers, and the token may be
+		// kept by the verified-token cache. PeekAll reuses one slice, so the
+		// Authorization values are copied before the Cookie values are read.
+		var one [1]string
+		auth := one[:0]
+		for _, b := range h.PeekAll(fiber.HeaderAuthorization) {
+			auth = append(auth, string(b))
+		}
+		var cookie string
+		var hasCookie bool
+		if cfg.cookie != "" {
+			var cookies []string
+			for _, b := range h.PeekAll(fiber.HeaderCookie) {
+				cookies = append(cookies, utils.UnsafeString(b))
+			}
+			cookie, hasCookie = core.CookieValue(cookies, cfg.cookie)
+			cookie = strings.Clone(cookie)
+		}
+		claims, err := v.Authenticate(c.UserContext(), auth, cookie, hasCookie, cfg.optional)
+		if err != nil {
+			return cfg.fail(c, err)
+		}
+		if carry {
+			c.Locals(configKey{}, cfg)
+		}
+		if claims != nil {
+			c.Locals(claimsKey{}, claims)
+			c.SetUserContext(core.NewContext(c.UserContext(), claims))
+		}
+		return c.Next()
+	}
+}
+
+// fail answers err.
+func (cfg *config) fail(c *fiber.Ctx, err error) error {
+	if cfg.errorHandler != nil {
+		return cfg.errorHandler(c, err)
+	}
+	return WriteError(c, err, cfg.realm)
+}
+
+// Require returns a middleware that runs policies on the verified claims of
+// the request, set by New earlier in the chain. Without claims it answers as
+// core.Respond(core.ErrMissingToken) (401); a refusing policy gives 403
+// insufficient_scope. It uses the realm and error handler given to New.
+func Require(policies ...core.Policy) fiber.Handler {
+	policies = slices.Clone(policies)
+	return func(c *fiber.Ctx) error {
+		claims, _ := Claims(c)
+		if err := core.Authorize(c.UserContext(), claims, policies...); err != nil {
+			cfg, _ := c.Locals(configKey{}).(*config)
+			if cfg == nil {
+				cfg = &config{}
+			}
+			return cfg.fail(c, err)
+		}
+		return c.Next()
+	}
+}
+
+// Claims returns the verified claims of the request from c.Locals (they are
+// also in c.UserContext(), for core.FromContext).
+func Claims(c *fiber.Ctx) (*core.Claims, bool) {
+	if c == nil {
+		return nil, false
+	}
+	claims, _ := c.Locals(claimsKey{}).(*core.Claims)
+	return claims, claims != nil
+}
+
+// WriteError writes core.Respond(err, realm): the status, WWW-Authenticate
+// and Retry-After when present, Content-Type application/json, and the JSON
+// body. realm "" means "api". It returns the error of sending, not err, so
+// that Fiber's ErrorHandler does not answer a second time.
+func WriteError(c *fiber.Ctx, err error, realm string) error {
+	resp := core.Respond(err, realm)
+	if resp.WWWAuthenticate != "" {
+		c.Set(fiber.HeaderWWWAuthenticate, resp.WWWAuthenticate)
+	}
+	if resp.RetryAfter != "" {
+		c.Set(fiber.HeaderRetryAfter, resp.RetryAfter)
+	}
+	c.Set(fiber.HeaderContentType, core.ContentType)
+	return c.Status(resp.Status).Send(resp.Body)
+}

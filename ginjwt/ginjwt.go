@@ -1,0 +1,143 @@
+package ginjwt
+
+import (
+	"slices"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jwtgate/jwtgate/core"
+)
+
+// Option configures the middleware returned by New.
+type Option func(*config)
+
+type config struct {
+	realm        string
+	optional     bool
+	cookie       string
+	skip         func(*gin.Context) bool
+	errorHandler func(*gin.Context, error)
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge. If empty,
+// "api" is used.
+func WithRealm(realm string) Option { return func(c *config) { c.realm = realm } }
+
+// WithCredentialsOptional lets requests without any credentials through,
+// without claims. A request with a malformed header or an invalid token is
+// still refused.
+func WithCredentialsOptional() Option { return func(c *config) { c.optional = true } }
+
+// WithCookie reads the token also from the cookie name (for browser clients).
+// A token in both the Authorization header and the cookie, or the cookie sent
+// twice, is refused with 400 invalid_request. If name is empty, no cookie is
+// read.
+func WithCookie(name string) Option { return func(c *config) { c.cookie = name } }
+
+// WithSkip lets requests for which skip returns true through without any
+// check and without claims (health checks, CORS preflight). If nil, no
+// request is skipped.
+func WithSkip(skip func(c *gin.Context) bool) Option { return func(c *config) { c.skip = skip } }
+
+// WithErrorHandler replaces the writing of refusals: h receives the core
+// error (match it with errors.Is against the core sentinels) and writes the
+// answer itself; the chain is aborted after h returns. WriteError writes the
+// default answer. The error may wrap internal detail: never send err.Error()
+// to the client. If nil, WriteError is used.
+func WithErrorHandler(h func(c *gin.Context, err error)) Option {
+	return func(c *config) { c.errorHandler = h }
+}
+
+// configKey is the c.Keys key under which the configuration travels to
+// Require, when it is not the default one.
+type configKey struct{}
+
+// New returns a Gin middleware that verifies requests with v. A request with
+// a valid token continues with the claims in c.Request's context; any other
+// request is aborted with core.Respond's answer, unless it is skipped or
+// credentials are optional and it carries none. If v is nil, every request
+// that reaches verification is refused with 503.
+func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
+	cfg := &config{}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	carry := cfg.realm != "" || cfg.errorHandler != nil
+	return func(c *gin.Context) {
+		if cfg.skip != nil && cfg.skip(c) {
+			return
+		}
+		r := c.Request
+		var cookie string
+		var hasCookie bool
+		if cfg.cookie != "" {
+			cookie, hasCookie = core.CookieValue(r.Header.Values("Cookie"), cfg.cookie)
+		}
+		claims, err := v.Authenticate(r.Context(), r.Header.Values("Authorization"), cookie, hasCookie, cfg.optional)
+		if err != nil {
+			cfg.fail(c, err)
+			return
+		}
+		if carry {
+			c.Set(configKey{}, cfg)
+		}
+		if claims != nil {
+			c.Request = r.WithContext(core.NewContext(r.Context(), claims))
+		}
+	}
+}
+
+// fail writes the refusal of err and aborts the chain.
+func (cfg *config) fail(c *gin.Context, err error) {
+	if cfg.errorHandler != nil {
+		cfg.errorHandler(c, err)
+		c.Abort()
+		return
+	}
+	WriteError(c, err, cfg.realm)
+}
+
+// Require returns a middleware that runs policies on the verified claims of
+// the request, set by New earlier in the chain. Without claims it aborts
+// with core.Respond(core.ErrMissingToken) (401); a refusing policy gives 403
+// insufficient_scope. It uses the realm and error handler given to New.
+func Require(policies ...core.Policy) gin.HandlerFunc {
+	policies = slices.Clone(policies)
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		claims, _ := core.FromContext(ctx)
+		if err := core.Authorize(ctx, claims, policies...); err != nil {
+			v, _ := c.Get(configKey{})
+			cfg, _ := v.(*config)
+			if cfg == nil {
+				cfg = &config{}
+			}
+			cfg.fail(c, err)
+		}
+	}
+}
+
+// Claims returns the verified claims of the request, as
+// core.FromContext(c.Request.Context()) does.
+func Claims(c *gin.Context) (*core.Claims, bool) {
+	if c == nil || c.Request == nil {
+		return nil, false
+	}
+	return core.FromContext(c.Request.Context())
+}
+
+// WriteError aborts the chain with core.Respond(err, realm): the status,
+// WWW-Authenticate and Retry-After when present, Content-Type
+// application/json, and the JSON body. realm "" means "api".
+func WriteError(c *gin.Context, err error, realm string) {
+	resp := core.Respond(err, realm)
+	if resp.WWWAuthenticate != "" {
+		c.Header("WWW-Authenticate", resp.WWWAuthenticate)
+	}
+	if resp.RetryAfter != "" {
+		c.Header("Retry-After", resp.RetryAfter)
+	}
+	c.Data(resp.Status, core.ContentType, resp.Body)
+	c.Abort()
+}

@@ -1,0 +1,163 @@
+package nethttp
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/jwtgate/jwtgate/core"
+)
+
+// Option configures a Middleware.
+type Option func(*config)
+
+type config struct {
+	realm        string
+	optional     bool
+	cookie       string
+	skip         func(*http.Request) bool
+	errorHandler func(http.ResponseWriter, *http.Request, error)
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge. If empty,
+// "api" is used.
+func WithRealm(realm string) Option { return func(c *config) { c.realm = realm } }
+
+// WithCredentialsOptional lets requests without any credentials through,
+// without claims. A request with a malformed header or an invalid token is
+// still refused.
+func WithCredentialsOptional() Option { return func(c *config) { c.optional = true } }
+
+// WithCookie reads the token also from the cookie name (for browser clients).
+// A token in both the Authorization header and the cookie, or the cookie sent
+// twice, is refused with 400 invalid_request. If name is empty, no cookie is
+// read.
+func WithCookie(name string) Option { return func(c *config) { c.cookie = name } }
+
+// WithSkip lets requests for which skip returns true through without any
+// check and without claims (health checks, CORS preflight). If nil, no
+// request is skipped.
+func WithSkip(skip func(r *http.Request) bool) Option { return func(c *config) { c.skip = skip } }
+
+// WithErrorHandler replaces the writing of refusals: h receives the core
+// error (match it with errors.Is against the core sentinels) and writes the
+// answer itself; the next handler is not called. WriteError writes the
+// default answer. The error may wrap internal detail: never send err.Error()
+// to the client. If nil, WriteError is used.
+func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error)) Option {
+	return func(c *config) { c.errorHandler = h }
+}
+
+// Middleware authenticates requests with a core.Verifier. It is safe for
+// concurrent use.
+type Middleware struct {
+	v   *core.Verifier
+	cfg config
+	// carry reports whether the configuration must travel in the request
+	// context for Require (a realm or an error handler was set).
+	carry bool
+}
+
+// New returns a Middleware that verifies requests with v. If v is nil, every
+// request that reaches verification is refused with 503.
+func New(v *core.Verifier, opts ...Option) *Middleware {
+	m := &Middleware{v: v}
+	for _, o := range opts {
+		if o != nil {
+			o(&m.cfg)
+		}
+	}
+	m.carry = m.cfg.realm != "" || m.cfg.errorHandler != nil
+	return m
+}
+
+type configKey struct{}
+
+// Handler returns next behind authentication. A request with a valid token
+// reaches next with the claims in its context (core.FromContext); any other
+// request gets core.Respond's answer, unless it is skipped or credentials are
+// optional and it carries none.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if m.cfg.skip != nil && m.cfg.skip(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var cookie string
+		var hasCookie bool
+		if m.cfg.cookie != "" {
+			cookie, hasCookie = core.CookieValue(r.Header.Values("Cookie"), m.cfg.cookie)
+		}
+		claims, err := m.v.Authenticate(r.Context(), r.Header.Values("Authorization"), cookie, hasCookie, m.cfg.optional)
+		if err != nil {
+			m.cfg.fail(w, r, err)
+			return
+		}
+		if claims == nil && !m.carry {
+			next.ServeHTTP(w, r) // optional, no credentials
+			return
+		}
+		ctx := r.Context()
+		if claims != nil {
+			ctx = core.NewContext(ctx, claims)
+		}
+		if m.carry {
+			ctx = context.WithValue(ctx, configKey{}, &m.cfg)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// fail writes the refusal of err.
+func (c *config) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if c.errorHandler != nil {
+		c.errorHandler(w, r, err)
+		return
+	}
+	WriteError(w, err, c.realm)
+}
+
+// Require returns a middleware that runs policies on the verified claims of
+// the request, set by a Middleware earlier in the chain. Without claims it
+// answers as core.Respond(core.ErrMissingToken) (401); a refusing policy
+// gives 403 insufficient_scope. It uses the realm and error handler of the
+// Middleware that handled the request.
+func Require(policies ...core.Policy) func(http.Handler) http.Handler {
+	policies = slices.Clone(policies)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			claims, _ := core.FromContext(r.Context())
+			if err := core.Authorize(r.Context(), claims, policies...); err != nil {
+				cfg, _ := r.Context().Value(configKey{}).(*config)
+				if cfg == nil {
+					cfg = &config{}
+				}
+				cfg.fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Claims returns the verified claims of r, as core.FromContext does.
+func Claims(r *http.Request) (*core.Claims, bool) {
+	return core.FromContext(r.Context())
+}
+
+// WriteError writes core.Respond(err, realm): the status, WWW-Authenticate
+// and Retry-After when present, Content-Type application/json, and the JSON
+// body. realm "" means "api".
+func WriteError(w http.ResponseWriter, err error, realm string) {
+	resp := core.Respond(err, realm)
+	h := w.Header()
+	if resp.WWWAuthenticate != "" {
+		h.Set("WWW-Authenticate", resp.WWWAuthenticate)
+	}
+	if resp.RetryAfter != "" {
+		h.Set("Retry-After", resp.RetryAfter)
+	}
+	h.Set("Content-Type", core.ContentType)
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}

@@ -1,0 +1,85 @@
+// Package refresh keeps a client's access token fresh: it swaps the refresh
+// token for new tokens shortly before the access token expires, and again
+// when an API answers 401 invalid_token. It is the client-side half of
+// jwtgate, for Go services and CLIs that call APIs protected by Bearer
+// tokens issued by Amazon Cognito or any OAuth 2.0 / OpenID Connect issuer.
+//
+// # Quick start
+//
+//	x := refresh.NewOAuth2Exchanger(&oauth2.Config{
+//		ClientID: "my-client",
+//		Endpoint: oauth2.Endpoint{TokenURL: "https://auth.example.com/oauth2/token"},
+//	})
+//	src := refresh.NewSource(x, tokensFromSignIn,
+//		refresh.WithStore(refresh.NewFileStore(filepath.Join(dir, "tokens.json"))))
+//	defer src.Close()
+//	api := &http.Client{Transport: src.Transport(nil)}
+//	resp, err := api.Get("https://api.example.com/things")
+//	if errors.Is(err, refresh.ErrReauthenticate) {
+//		// the refresh token is dead: sign in again, then src.SetTokens(ctx, t)
+//	}
+//
+// For Cognito's own API use NewCognitoExchanger (InitiateAuth
+// REFRESH_TOKEN_AUTH, with SECRET_HASH for clients with a secret, or
+// GetTokensFromRefreshToken for app clients with refresh-token rotation).
+// Cognito's /oauth2/token endpoint works with NewOAuth2Exchanger. Code that
+// speaks golang.org/x/oauth2 can use Source.TokenSource.
+//
+// # What a Source does
+//
+//   - One refresh at a time (single-flight): a hundred goroutines that find
+//     the token expired cause one exchange. The refresh runs detached from
+//     the callers' contexts with its own timeout per attempt; each caller
+//     waits on its own context and may leave early without cancelling it.
+//     No lock is held during network or Store I/O.
+//   - Expiry is measured on the local clock from expires_in when the token
+//     arrives, so clock skew between client and issuer does not matter. When
+//     the answer has no expires_in (cognito-local), the access token's
+//     exp − iat is used from the moment of receipt, else exp. These claims are
+//     read WITHOUT verification, only to schedule refreshes. Lifetimes are
+//     clamped (WithMaxLifetime); a token that arrives already expired is used
+//     rather than refreshed again in a loop, and a 401 drives the next refresh.
+//   - Rotation: a refresh token in the answer replaces the old one together
+//     with the access token, ID token and expiry, and is saved through the
+//     Store before any caller sees it; the old one is never sent again. An
+//     answer without a refresh token keeps the old one (RFC 6749 §6).
+//   - invalid_grant (or Cognito NotAuthorizedException,
+//     RefreshTokenReuseException, UserNotFoundException, …) is final: no
+//     retry, the tokens are dropped from memory and from the Store, and every
+//     waiter and every later call gets ErrReauthenticate until SetTokens.
+//     invalid_client and friends give ErrMisconfigured, also without retry.
+//   - 5xx, 429, timeouts and connection errors are retried a few times with
+//     exponential backoff and jitter; a Retry-After ends the attempt at once
+//     and no new attempt is made before it (bounded by WithBackoff's max).
+//     Meanwhile callers fail fast — or get the current access token if it has
+//     not actually expired yet. The refresh token is kept.
+//   - If the Store fails to save refreshed tokens, they are used in memory
+//     anyway (after a rotation the old refresh token may be void, so falling
+//     back to it would not help) and the failure is logged at error level.
+//
+// # Several processes, one refresh token
+//
+// Do not share one refresh token between processes, pods or Sources that
+// may refresh at the same time. With refresh-token rotation (oidc-provider,
+// Okta, Auth0, Cognito with rotation, RFC 9700 §4.14) the second process to
+// refresh presents a refresh token the first one already rotated; the issuer
+// takes this as token theft and revokes the whole token family, signing out
+// both. Give every instance its own sign-in (its own refresh token), or
+// serialise refreshes through an external lock and a shared Store that every
+// instance reloads before refreshing. A FileStore is safe for one process at a
+// time.
+//
+// # Security
+//
+// Tokens, client secrets and Authorization values never appear in log
+// records or error strings produced by this package: server error
+// descriptions are kept in ExchangeError.Description, out of Error, and token
+// response bodies are never quoted. The refresh token is sent only in the
+// body of a POST to the token endpoint (or the Cognito API), never in a URL
+// and never to the APIs that Transport talks to. Token endpoint redirects are
+// not followed, since a 307 would re-send the refresh token and the client
+// secret to another host, and answers are capped at 1 MiB.
+//
+// A Source does NOT verify the tokens it receives: the API that accepts them
+// does (see package core).
+package refresh
