@@ -48,15 +48,7 @@ func benchHandler(b *testing.B, h http.Handler, authorization string) {
 		}
 		return nil
 	}
-	if err := serve(); err != nil { // warm and check once before the timer
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := serve(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	measure(b, serve)
 }
 
 // benchFiber drives a Fiber app without a socket: app.Handler() on one
@@ -84,15 +76,7 @@ func benchFiber(b *testing.B, app *fiber.App, authorization string) {
 		ctx.ResetUserValues()
 		return err
 	}
-	if err := serve(); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := serve(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	measure(b, serve)
 }
 
 // ---- framework apps --------------------------------------------------------

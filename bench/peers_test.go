@@ -83,29 +83,13 @@ func BenchmarkGolangJWT(b *testing.B) {
 		b.Run("Parse-MapClaims/"+alg, func(b *testing.B) {
 			kf := newKeyfunc(b).Keyfunc
 			tok := fx.tokens[alg]
-			if err := parseMapClaims(kf, tok, fx.issuer); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := parseMapClaims(kf, tok, fx.issuer); err != nil {
-					b.Fatal(err)
-				}
-			}
+			measure(b, func() error { return parseMapClaims(kf, tok, fx.issuer) })
 		})
 		b.Run("ParserOnce-Struct/"+alg, func(b *testing.B) {
 			kf := newKeyfunc(b).Keyfunc
 			p := handwrittenParser()
 			tok := fx.tokens[alg]
-			if _, err := parseHandwritten(p, kf, tok); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := parseHandwritten(p, kf, tok); err != nil {
-					b.Fatal(err)
-				}
-			}
+			measure(b, func() error { _, err := parseHandwritten(p, kf, tok); return err })
 		})
 	}
 }
@@ -142,15 +126,7 @@ func BenchmarkJWX(b *testing.B) {
 				}
 				return nil
 			}
-			if err := parse(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := parse(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			measure(b, parse)
 		})
 	}
 }
@@ -177,15 +153,7 @@ func BenchmarkGoOIDC(b *testing.B) {
 				}
 				return nil
 			}
-			if err := verify(); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := verify(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			measure(b, verify)
 		})
 	}
 }

@@ -52,26 +52,42 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 
 // clone returns a copy of c whose slices are its own; Audience, Groups and
 // Scopes share one new backing array, each capped so that an append to one
-// never writes into another. It costs two allocations at most.
+// never writes into another. With up to claimsInline strings in all, the copy
+// and its array are one allocation; otherwise two.
 func (c *Claims) clone() *Claims {
-	d := new(Claims)
-	*d = *c
 	na, ng, ns := len(c.Audience), len(c.Groups), len(c.Scopes)
-	if total := na + ng + ns; total > 0 {
-		all := make([]string, total)
-		copy(all, c.Audience)
-		copy(all[na:], c.Groups)
-		copy(all[na+ng:], c.Scopes)
-		d.Audience, d.Groups, d.Scopes = nil, nil, nil
-		if na > 0 {
-			d.Audience = all[:na:na]
-		}
-		if ng > 0 {
-			d.Groups = all[na : na+ng : na+ng]
-		}
-		if ns > 0 {
-			d.Scopes = all[na+ng:]
-		}
+	total := na + ng + ns
+	var d *Claims
+	var all []string
+	if total <= claimsInline {
+		box := new(claimsBox)
+		d, all = &box.c, box.strs[:total]
+	} else {
+		d, all = new(Claims), make([]string, total)
+	}
+	*d = *c
+	d.Audience, d.Groups, d.Scopes = nil, nil, nil
+	if na > 0 {
+		d.Audience = all[:na:na]
+		copy(d.Audience, c.Audience)
+	}
+	if ng > 0 {
+		d.Groups = all[na : na+ng : na+ng]
+		copy(d.Groups, c.Groups)
+	}
+	if ns > 0 {
+		d.Scopes = all[na+ng : total : total]
+		copy(d.Scopes, c.Scopes)
 	}
 	return d
+}
+
+// claimsInline is how many strings a cloned Claims carries in its own
+// allocation.
+const claimsInline = 8
+
+// claimsBox is a Claims and room for its strings in one allocation.
+type claimsBox struct {
+	c    Claims
+	strs [claimsInline]string
 }

@@ -114,8 +114,12 @@ func (f *caseFilter) object(out []byte, s *jsonScanner, fields map[string]reflec
 			break
 		}
 		ns := s.pos
-		name, _ := s.name()
+		nb, nend, escaped, _ := s.name()
 		ne := s.pos
+		name := f.data[nb:nend]
+		if escaped {
+			name = unescape(name)
+		}
 		s.ws()
 		s.pos++ // ':'
 		s.ws()

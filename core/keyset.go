@@ -138,6 +138,12 @@ type keySnapshot struct {
 
 // keySet is one issuer's key set, static or remote. It is safe for
 // concurrent use.
+//
+// Revocation trade-off (SECURITY.md J09): a fetch that yields no usable key
+// ({"keys":[]}, {}, only bad members) is a failure and the last good set is
+// kept, so an issuer cannot revoke every key by publishing an empty set; a
+// key stops verifying only when a set that still holds other usable keys
+// drops it. Keys dropped that way are marked removed at once.
 type keySet struct {
 	issuer string
 	opts   keySetOptions
@@ -335,7 +341,12 @@ func (ks *keySet) install(keys map[string]keyEntry) {
 				continue
 			}
 			oe.vk.removed.Store(true)
-			ks.log.Info("jwtgate: signing key removed from key set", "kid", kid)
+			ks.log.Info("jwtgate: signing key removed from key set", "kid", logKid(kid))
+		}
+		for kid, ne := range keys {
+			if oe, ok := old.keys[kid]; !ok || oe.vk != ne.vk {
+				ks.log.Info("jwtgate: signing key added to key set", "kid", logKid(kid))
+			}
 		}
 	}
 	if len(keys) == 1 {

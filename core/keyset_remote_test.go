@@ -442,6 +442,20 @@ func TestJ14RotationRemovesKid(t *testing.T) {
 	}
 }
 
+// J14 by the periodic refresh alone: no request needed for a removal to land.
+func TestJ14PeriodicRemoval(t *testing.T) {
+	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
+	o := ksOpts(nil)
+	o.refreshInterval = 10 * time.Millisecond
+	ks := ksRemote(t, s.URL, o)
+	ksWaitReady(t, ks)
+	a := ksMustKey(t, ks, "a", "RS256")
+	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b"))))
+	ksEventually(t, "the periodic refresh to remove a", a.removed.Load)
+	ksWantErr(t, ks, "a", "RS256", ErrUnknownKey)
+	ksMustKey(t, ks, "b", "RS256")
+}
+
 // J15, J16, K08, K09, F10: a flood of random kids causes at most one fetch per
 // minimum interval and fails fast; a kid that really rotated in meanwhile is
 // accepted within the interval.

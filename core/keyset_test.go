@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"math/big"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -363,5 +364,39 @@ func TestKeySetHelpers(t *testing.T) {
 		if got := parseMaxAge(c.v); got != c.want {
 			t.Errorf("parseMaxAge(%q) = %v; want %v", c.v, got, c.want)
 		}
+	}
+}
+
+// The defaults are the documented ones (K02, K08, K10).
+func TestKeySetDefaults(t *testing.T) {
+	var o keySetOptions
+	o.defaults()
+	for _, c := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"fetch timeout (K02)", o.fetchTimeout, 5 * time.Second},
+		{"refresh interval (K10)", o.refreshInterval, 15 * time.Minute},
+		{"max-age low clamp", o.minMaxAge, time.Minute},
+		{"max-age high clamp", o.maxMaxAge, time.Hour},
+		{"unknown-kid min interval (K08)", o.minInterval, 30 * time.Second},
+		{"negative kid cache (K08)", o.negativeTTL, 5 * time.Minute},
+		{"request wait bound (K08, J02)", o.waitMax, 2 * time.Second},
+		{"first backoff", o.retryMin, time.Second},
+		{"backoff cap", o.retryMax, time.Minute},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %v; want %v", c.name, c.got, c.want)
+		}
+	}
+	if o.maxBody != 1<<20 {
+		t.Errorf("body cap: got %d; want 1 MiB", o.maxBody)
+	}
+	if o.Logger == nil {
+		t.Errorf("Logger: got nil; want slog.Default()")
+	}
+	c, own := fetchClient(nil, o.fetchTimeout)
+	if c == http.DefaultClient || own == nil || c.Transport != own || c.CheckRedirect == nil {
+		t.Errorf("default client: want a client and Transport of jwtgate's own, refusing redirects")
 	}
 }

@@ -232,7 +232,7 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 	for i := range ms {
 		m := &ms[i]
 		raw := h[m.start:m.end]
-		switch string(m.name) {
+		switch string(m.name(h)) {
 		case "alg":
 			b, ok := jsonString(raw)
 			if !ok {
@@ -349,7 +349,7 @@ func critError(h, raw []byte, ms []member) error {
 		}
 		found := false
 		for i := range ms {
-			if bytes.Equal(ms[i].name, b) {
+			if bytes.Equal(ms[i].name(h), b) {
 				found = true
 				break
 			}
@@ -420,8 +420,9 @@ func parsePayload(p []byte, ps string, c *Claims) (payload, error) {
 	for i := range ms {
 		m := &ms[i]
 		raw := p[m.start:m.end]
+		name := m.name(p)
 		var dst *string
-		switch string(m.name) {
+		switch string(name) {
 		case "iss":
 			dst = &c.Issuer
 		case "sub":
@@ -448,10 +449,10 @@ func parsePayload(p []byte, ps string, c *Claims) (payload, error) {
 		case "exp", "nbf", "iat":
 			sec, nsec, ok := numericDate(raw)
 			if !ok {
-				return out, claimTypeErr(string(m.name))
+				return out, claimTypeErr(claimName(name))
 			}
 			t := unixUTC(sec, nsec)
-			switch m.name[0] {
+			switch name[0] {
 			case 'e':
 				c.ExpiresAt, out.hasExp = t, true
 			case 'n':
@@ -463,7 +464,7 @@ func parsePayload(p []byte, ps string, c *Claims) (payload, error) {
 		if dst != nil {
 			s, ok := stringAt(p, ps, m)
 			if !ok {
-				return out, claimTypeErr(string(m.name))
+				return out, claimTypeErr(claimName(name))
 			}
 			*dst = s
 		}
@@ -510,6 +511,17 @@ func parsePayload(p []byte, ps string, c *Claims) (payload, error) {
 		}
 	}
 	return out, nil
+}
+
+// claimName returns the constant name of one of the claims parsePayload
+// reads, so that an error never carries bytes of the token.
+func claimName(b []byte) string {
+	for _, n := range [...]string{"iss", "sub", "jti", "token_use", "client_id", "username", "cognito:username", "exp", "nbf", "iat"} {
+		if string(b) == n {
+			return n
+		}
+	}
+	return "claim"
 }
 
 func claimTypeErr(name string) error {

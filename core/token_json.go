@@ -30,11 +30,21 @@ var (
 	errJSONDepth     = errors.New("JSON nested too deeply")
 )
 
-// member is one top-level member: its name (unescaped; a sub-slice of the
-// input unless the name had escapes) and the byte range of its raw value.
+// member is one top-level member: the byte ranges of its name (without the
+// quotes) and of its raw value. Only indices are kept, so that the input
+// never escapes through a member (the verifier decodes into stack buffers).
 type member struct {
-	name       []byte
-	start, end int // value is data[start:end]
+	ns, ne     int    // name is data[ns:ne] unless esc is set
+	esc        []byte // the unescaped name, when it had escapes
+	start, end int    // value is data[start:end]
+}
+
+// name returns m's unescaped name.
+func (m *member) name(data []byte) []byte {
+	if m.esc != nil {
+		return m.esc
+	}
+	return data[m.ns:m.ne]
 }
 
 // scanObject scans data as exactly one JSON object with optional surrounding
@@ -53,9 +63,13 @@ func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error)
 	} else {
 		for {
 			s.ws()
-			name, err := s.name()
+			ns, ne, escaped, err := s.name()
 			if err != nil {
 				return ms, err
+			}
+			var esc []byte
+			if escaped {
+				esc = unescape(data[ns:ne])
 			}
 			s.ws()
 			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
@@ -67,7 +81,7 @@ func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error)
 			if err := s.value(1); err != nil {
 				return ms, err
 			}
-			ms = append(ms, member{name: name, start: start, end: s.pos})
+			ms = append(ms, member{ns: ns, ne: ne, esc: esc, start: start, end: s.pos})
 			s.ws()
 			if s.pos >= len(s.data) {
 				return ms, errJSONSyntax
@@ -86,19 +100,19 @@ func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error)
 	if s.pos != len(s.data) {
 		return ms, errJSONNotObject
 	}
-	if hasDuplicateNames(ms) {
+	if hasDuplicateNames(data, ms) {
 		return ms, errJSONDuplicate
 	}
 	return ms, nil
 }
 
 // hasDuplicateNames reports whether two members share a name (code point
-// comparison, S08/S09).
-func hasDuplicateNames(ms []member) bool {
+// comparison after unescaping, S08/S09).
+func hasDuplicateNames(data []byte, ms []member) bool {
 	if len(ms) <= 24 {
 		for i := 1; i < len(ms); i++ {
 			for j := 0; j < i; j++ {
-				if bytes.Equal(ms[i].name, ms[j].name) {
+				if bytes.Equal(ms[i].name(data), ms[j].name(data)) {
 					return true
 				}
 			}
@@ -106,11 +120,12 @@ func hasDuplicateNames(ms []member) bool {
 		return false
 	}
 	seen := make(map[string]struct{}, len(ms))
-	for _, m := range ms {
-		if _, ok := seen[string(m.name)]; ok {
+	for i := range ms {
+		n := ms[i].name(data)
+		if _, ok := seen[string(n)]; ok {
 			return true
 		}
-		seen[string(m.name)] = struct{}{}
+		seen[string(n)] = struct{}{}
 	}
 	return false
 }
@@ -132,18 +147,15 @@ func (s *jsonScanner) ws() {
 	}
 }
 
-// name scans a member name and returns it unescaped.
-func (s *jsonScanner) name() ([]byte, error) {
-	start := s.pos
-	escaped, err := s.str()
+// name scans a member name and returns the range of its body (without the
+// quotes) and whether it has escapes.
+func (s *jsonScanner) name() (start, end int, escaped bool, err error) {
+	start = s.pos
+	escaped, err = s.str()
 	if err != nil {
-		return nil, err
+		return 0, 0, false, err
 	}
-	raw := s.data[start+1 : s.pos-1]
-	if !escaped {
-		return raw, nil
-	}
-	return unescape(raw), nil
+	return start + 1, s.pos - 1, escaped, nil
 }
 
 // str scans a string starting at the opening quote; it reports whether the
@@ -329,20 +341,24 @@ func (s *jsonScanner) object(d int) error {
 		s.pos++
 		return nil
 	}
-	var names [][]byte
+	var names []member
 	for {
 		s.ws()
-		name, err := s.name()
+		ns, ne, escaped, err := s.name()
 		if err != nil {
 			return err
 		}
 		if s.deepDup {
-			for _, n := range names {
-				if bytes.Equal(n, name) {
+			m := member{ns: ns, ne: ne}
+			if escaped {
+				m.esc = unescape(s.data[ns:ne])
+			}
+			for i := range names {
+				if bytes.Equal(names[i].name(s.data), m.name(s.data)) {
 					return errJSONDuplicate
 				}
 			}
-			names = append(names, name)
+			names = append(names, m)
 		}
 		s.ws()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {

@@ -235,6 +235,9 @@ func cloneIssuer(iss Issuer) Issuer {
 // only; the key for kid; the signature; exp, nbf, iat; aud (or client_id);
 // token_use; then Config.Policies. Each call returns a Claims of its own.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if v == nil {
+		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
+	}
 	if len(token) > maxTokenLen {
 		return nil, v.fail(ctx, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB"))
 	}

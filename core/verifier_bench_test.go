@@ -3,6 +3,11 @@ package core
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtgate/jwtgate/core/jwttest"
 )
 
 // BenchmarkVerify measures Verify for RS256, ES256 and EdDSA tokens with the
@@ -11,8 +16,7 @@ import (
 func BenchmarkVerify(b *testing.B) {
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		k := vtKey(alg)
-		tok := k.Sign(vtClaims("jti", "b3c1f0e2-8a44-4c7e-9d1a-2f6b5e4d3c21", "client_id", "client-123",
-			"token_use", "access", "username", "alice"))
+		tok := benchToken(k)
 		for _, mode := range []struct {
 			name  string
 			cache int
@@ -36,4 +40,46 @@ func BenchmarkVerify(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchClaims is the struct a hand-written golang-jwt middleware decodes into.
+type benchClaims struct {
+	jwt.RegisteredClaims
+	Scope    string `json:"scope"`
+	ClientID string `json:"client_id"`
+	TokenUse string `json:"token_use"`
+	Username string `json:"username"`
+}
+
+// BenchmarkBaselineGolangJWT is PERF.md's reference row: golang-jwt v5 with
+// keyfunc v3 over the same JWK Set, one jwt.Parser built once, struct
+// claims, iss/aud/exp checks. Compare Verify's cold rows with it (ratios of
+// one run).
+func BenchmarkBaselineGolangJWT(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		k := vtKey(alg)
+		tok := benchToken(k)
+		b.Run(alg, func(b *testing.B) {
+			kf, err := keyfunc.NewJWKSetJSON(jwttest.JWKS(k))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithIssuer(vtIss), jwt.WithAudience(vtAud),
+				jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithStrictDecoding(),
+				jwt.WithTimeFunc(func() time.Time { return vtNow }))
+			b.ReportAllocs()
+			for b.Loop() {
+				var c benchClaims
+				t, err := p.ParseWithClaims(tok, &c, kf.Keyfunc)
+				if err != nil || !t.Valid || c.Subject != "user-1" {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func benchToken(k *jwttest.Key) string {
+	return k.Sign(vtClaims("jti", "b3c1f0e2-8a44-4c7e-9d1a-2f6b5e4d3c21", "client_id", "client-123",
+		"token_use", "access", "username", "alice"))
 }

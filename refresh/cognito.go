@@ -16,6 +16,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // CognitoConfig configures a CognitoExchanger.
@@ -211,16 +212,16 @@ func classifyCognito(ctx context.Context, err error, secrets []string) error {
 	xe := &ExchangeError{}
 	var hs interface {
 		HTTPStatusCode() int
-		HTTPResponse() *http.Response
+		HTTPResponse() *smithyhttp.Response
 	}
 	if errors.As(err, &hs) {
 		xe.StatusCode = hs.HTTPStatusCode()
-		if r := hs.HTTPResponse(); r != nil {
+		if r := hs.HTTPResponse(); r != nil && r.Response != nil {
 			xe.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), nowFrom(ctx))
 		}
 	}
 	var ae smithy.APIError
-	if errors.As(err, &ae) {
+	if errors.As(err, &ae) && ae.ErrorCode() != "" && ae.ErrorCode() != "UnknownError" {
 		xe.Code = cognitoCode(ae.ErrorCode())
 		xe.Description = scrub(ae.ErrorMessage(), secrets...)
 		xe.Kind = cognitoKind(xe.Code, xe.StatusCode)

@@ -119,7 +119,7 @@ type Source struct {
 
 	mu       sync.Mutex
 	cur      *Tokens   // never mutated once stored
-	obtained time.Time // local time cur arrived from a refresh; zero otherwise
+	obtained time.Time // local time cur arrived from a refresh, if it arrived stale; zero otherwise
 	needLoad bool      // load from store on first use
 	gen      uint64    // bumped whenever tokens are replaced from outside a refresh
 	sticky   error     // ErrReauthenticate / ErrMisconfigured state
@@ -231,9 +231,9 @@ func (s *Source) fresh(t *Tokens, obtained, now time.Time) bool {
 	if t.Expiry.IsZero() || now.Before(t.Expiry.Add(-s.delta)) {
 		return true
 	}
-	// Just refreshed yet already (nearly) expired: a skewed clock, a short
-	// lifetime or a negative expires_in. Do not refresh in a tight loop;
-	// use what we have, and let a 401 drive the next refresh.
+	// The token arrived already due for a refresh (lifetime at most the
+	// delta, a negative expires_in, a skewed exp): do not refresh in a tight
+	// loop; use it for a while, and let a 401 drive the next refresh.
 	return !obtained.IsZero() && now.Sub(obtained) < s.minInterval
 }
 
@@ -426,6 +426,9 @@ func (s *Source) exchangeOnce(ctx context.Context, base *Tokens) (*Tokens, error
 	actx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	actx = withExchangeValues(actx, base.clone(), s.now)
+	if s.x == nil {
+		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: errors.New("the Source has no Exchanger")}
+	}
 	nt, err := s.x.Exchange(actx, base.RefreshToken)
 	if err != nil {
 		var xe *ExchangeError
@@ -485,7 +488,10 @@ func (s *Source) succeed(ctx context.Context, f *flight, nt, base *Tokens, gen u
 			s.log.LogAttrs(ctx, slog.LevelError, "refresh: saving refreshed tokens failed; using them in memory only", slog.Any("error", err))
 		}
 	}
-	obtained := s.now()
+	var obtained time.Time // set only for a token that is stale on arrival
+	if now := s.now(); !nt.Expiry.IsZero() && !now.Before(nt.Expiry.Add(-s.delta)) {
+		obtained = now
+	}
 	s.mu.Lock()
 	s.cur, s.obtained = nt, obtained
 	s.failures, s.retryAt, s.lastErr = 0, time.Time{}, nil
@@ -545,7 +551,8 @@ func (s *Source) fail(ctx context.Context, f *flight, err error, base *Tokens, g
 		now := s.now()
 		s.mu.Lock()
 		s.failures++
-		wait := s.backoff(s.failures - 1)
+		// Continue the sequence the in-flight retries started.
+		wait := s.backoff(s.failures - 1 + s.retries)
 		if ra := retryAfterOf(err); ra > 0 {
 			wait = min(ra, s.backoffMax)
 		}

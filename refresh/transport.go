@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -216,7 +217,7 @@ func (s *Source) TokenSource() oauth2.TokenSource { return oauth2TokenSource{s} 
 type oauth2TokenSource struct{ s *Source }
 
 func (o oauth2TokenSource) Token() (*oauth2.Token, error) {
-	t, err := o.s.Token(o.s.root)
+	t, err := o.s.Token(context.Background())
 	if err != nil {
 		return nil, err
 	}

@@ -55,9 +55,9 @@ func newAuthorizer(ctx context.Context, cfg config) (*authorizer, error) {
 }
 
 // check verifies the Authorization header value and runs the policies. It
-// returns the claims with a nil error, the claims with an error matching
-// core.ErrInsufficientScope (valid token, refused by a policy), or nil
-// claims with the verification error.
+// returns the claims and nil; the claims and the first policy refusal (a
+// valid token: core.RequireScopes refusals match core.ErrInsufficientScope);
+// or nil claims and the reason the token is not valid.
 func (a *authorizer) check(ctx context.Context, header string) (*core.Claims, error) {
 	var values []string
 	if header != "" {
@@ -92,8 +92,11 @@ func serverSide(err error) bool {
 // depends on the token alone; an authorizer that decides per route must
 // return event.MethodArn and turn caching off (TTL 0).
 //
-// A valid token that fails a policy gets an explicit Deny (403). Anything
-// wrong with the token itself returns the error "Unauthorized" (401).
+// A valid token that fails a policy gets an explicit Deny (403), over the
+// same stage-wide resource and cached the same way. Anything wrong with the
+// token itself returns the error "Unauthorized" (401). When the pool's keys
+// cannot be loaded or the invocation runs out of time, REST returns another
+// error (500) rather than a 401 that would wrongly refuse a good token.
 func (a *authorizer) REST(ctx context.Context, event events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	c, err := a.check(ctx, event.AuthorizationToken)
 	switch {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -39,6 +40,7 @@ func newFixture(t testing.TB, cacheSize int) *fixture {
 		},
 		Audience:  []string{clientID},
 		CacheSize: cacheSize,
+		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

@@ -5,7 +5,10 @@
 //
 // # Quick start
 //
-//	func TestMain(m *testing.M) { idp.Main(m) } // stops the servers at the end
+//	func TestMain(m *testing.M) {
+//		idp.Prestart(idp.ServerCognitoLocal, idp.ServerOIDC) // optional: start them concurrently
+//		idp.Main(m)                                          // runs the tests, then stops the servers
+//	}
 //
 //	func TestCognito(t *testing.T) {
 //		c := idp.CognitoLocal(t) // started and seeded once per test process
@@ -75,4 +78,8 @@
 // that dies without running Main (a panic, a -timeout).
 //
 // Stats reports what start-up cost in this process (npm ci, each server).
+//
+// The table of integration cases (tokens from all three servers, the config
+// that must accept or refuse each, the expected core error) is in package
+// internal/idptest, for core's and the adapters' tests alike.
 package idp

@@ -15,7 +15,11 @@ import (
 // stop at the end. It is the one piece of package-level state here: a test
 // harness that pays the start-up cost once per process needs it.
 type harness struct {
-	install   once[string]
+	install struct {
+		o   sync.Once
+		dir string
+		err error
+	}
 	cognito   once[*Cognito]
 	cognitoAW once[*Cognito]
 	oidc      once[*OIDC]
@@ -30,10 +34,11 @@ var h harness
 // once runs a start function at most once and remembers its outcome: a
 // value, a reason to skip, or a failure.
 type once[T any] struct {
-	o    sync.Once
-	v    T
-	skip string
-	err  error
+	o       sync.Once
+	v       T
+	skip    string
+	err     error
+	unavail bool // err is an unavailableError (and CI is set)
 }
 
 // start runs start unless it ran already, and waits for it.
@@ -41,9 +46,12 @@ func (o *once[T]) start(start func() (T, error)) {
 	o.o.Do(func() {
 		v, err := start()
 		if err != nil {
-			if u, ok := err.(*unavailableError); ok && !inCI() {
-				o.skip = u.Error() + " (" + enableHint + ")"
-				return
+			if u, ok := err.(*unavailableError); ok {
+				if !inCI() {
+					o.skip = u.Error() + " (" + enableHint + ")"
+					return
+				}
+				o.unavail = true
 			}
 			o.err = err
 			return
@@ -59,7 +67,7 @@ func (o *once[T]) get(t testing.TB, start func() (T, error)) T {
 		t.Skip("idp: " + o.skip)
 	}
 	if o.err != nil {
-		if inCI() {
+		if o.unavail {
 			t.Fatalf("idp: %v (CI is set, so the real-IdP tests may not be skipped; %s)", o.err, enableHint)
 		}
 		t.Fatalf("idp: %v", o.err)
@@ -115,9 +123,16 @@ func tools() (node, npm string, err error) {
 //
 // Without it the servers still exit with the test process (they watch
 // their stdin), but Main stops them in order and in time.
+//
+// With -v it also prints Stats.
 func Main(m *testing.M) {
 	code := m.Run()
 	StopAll()
+	if testing.Verbose() {
+		for _, s := range Stats() {
+			fmt.Println("idp:", s)
+		}
+	}
 	os.Exit(code)
 }
 

@@ -21,12 +21,19 @@ var files embed.FS
 // installTimeout bounds one npm ci.
 const installTimeout = 5 * time.Minute
 
-// nodeModules returns the node_modules directory of an installed copy of
+// nodeModules returns the node_modules directory of the install, running
+// install once per process.
+func nodeModules() (string, error) {
+	h.install.o.Do(func() { h.install.dir, h.install.err = install() })
+	return h.install.dir, h.install.err
+}
+
+// install returns the node_modules directory of an installed copy of
 // testdata/package-lock.json, running npm ci first if no copy exists yet.
 // Copies live under cacheRoot()/<hash of package.json and lockfile>, so a
 // changed lockfile installs afresh; parallel test processes take a file lock
 // around the check-and-install, so only one of them installs.
-func nodeModules() (string, error) {
+func install() (string, error) {
 	_, npm, err := tools()
 	if err != nil {
 		return "", err

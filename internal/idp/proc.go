@@ -15,7 +15,7 @@ import (
 )
 
 // startTimeout bounds how long a server may take to answer after start.
-const startTimeout = 60 * time.Second
+const startTimeout = 90 * time.Second
 
 // proc is one server process started by the harness.
 type proc struct {

@@ -7,6 +7,7 @@
 package idptest
 
 import (
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -66,17 +67,18 @@ func Cases(t testing.TB) []Case {
 	awsIssuer.JWKSURL = aws.JWKSURL()
 	opIssuer := core.Issuer{URL: op.Issuer(), JWKSURL: op.JWKSURL()}
 
+	quiet := slog.New(slog.DiscardHandler)
 	cognito := func(c *idp.Cognito, iss core.Issuer, aud ...string) core.Config {
 		if len(aud) == 0 {
 			aud = []string{c.PublicClientID}
 		}
-		return core.Config{Issuers: []core.Issuer{iss}, Audience: aud}
+		return core.Config{Issuers: []core.Issuer{iss}, Audience: aud, Logger: quiet}
 	}
 	oidc := func(aud ...string) core.Config {
 		if len(aud) == 0 {
 			aud = []string{op.Resource}
 		}
-		return core.Config{Issuers: []core.Issuer{opIssuer}, Audience: aud}
+		return core.Config{Issuers: []core.Issuer{opIssuer}, Audience: aud, Logger: quiet}
 	}
 	with := func(cfg core.Config, f func(*core.Config)) core.Config { f(&cfg); return cfg }
 	later := func(d time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(d) } }
@@ -171,14 +173,17 @@ func Cases(t testing.TB) []Case {
 		{Name: "J24 three issuers: cognito-local token", Config: core.Config{
 			Issuers:  []core.Issuer{clIssuer, awsIssuer, opIssuer},
 			Audience: []string{cl.PublicClientID, aws.PublicClientID, op.Resource},
+			Logger:   quiet,
 		}, Token: clAccess, Check: cognitoAccess(cl, cl.PublicClientID)},
 		{Name: "J24 three issuers: core.Cognito token", Config: core.Config{
 			Issuers:  []core.Issuer{clIssuer, awsIssuer, opIssuer},
 			Audience: []string{cl.PublicClientID, aws.PublicClientID, op.Resource},
+			Logger:   quiet,
 		}, Token: awsAccess, Check: cognitoAccess(aws, aws.PublicClientID)},
 		{Name: "J24 three issuers: oidc-provider token", Config: core.Config{
 			Issuers:  []core.Issuer{clIssuer, awsIssuer, opIssuer},
 			Audience: []string{cl.PublicClientID, aws.PublicClientID, op.Resource},
+			Logger:   quiet,
 		}, Token: login.AccessToken, Check: oidcAccess(op.PublicClientID, op.Account, op.Resource, op.ResourceScopes)},
 
 		// Tokens that must be refused.
@@ -204,7 +209,7 @@ func Cases(t testing.TB) []Case {
 			Err: core.ErrInvalidTokenUse},
 		{Name: "cognito-local ID token where access is required (RequireTokenUse policy)",
 			Config: with(cognito(cl, clIssuer), func(c *core.Config) { c.Policies = []core.Policy{core.RequireTokenUse("access")} }),
-			Token: clID, Err: core.ErrInsufficientScope},
+			Token:  clID, Err: core.ErrInsufficientScope},
 		{Name: "oidc-provider ID token where an access token for the resource is required", Config: oidc(), Token: login.IDToken,
 			Err: core.ErrInvalidAudience},
 		{Name: "J24 cognito-local token at a core.Cognito-only verifier", Config: cognito(aws, awsIssuer, cl.PublicClientID, aws.PublicClientID),
@@ -218,10 +223,12 @@ func Cases(t testing.TB) []Case {
 		{Name: "J24 cognito-local issuer bound to oidc-provider's keys", Config: core.Config{
 			Issuers:  []core.Issuer{{URL: cl.Issuer(), JWKSURL: op.JWKSURL(), Cognito: true}},
 			Audience: []string{cl.PublicClientID},
+			Logger:   quiet,
 		}, Token: clAccess, Err: core.ErrUnknownKey},
 		{Name: "J24 oidc-provider issuer bound to cognito-local's keys", Config: core.Config{
 			Issuers:  []core.Issuer{{URL: op.Issuer(), JWKSURL: cl.JWKSURL()}},
 			Audience: []string{op.Resource},
+			Logger:   quiet,
 		}, Token: login.AccessToken, Err: core.ErrUnknownKey},
 		{Name: "cognito-local access token expired (clock +25h)", Config: with(cognito(cl, clIssuer), func(c *core.Config) { c.Now = later(25 * time.Hour) }),
 			Token: clAccess, Err: core.ErrTokenExpired},

@@ -3,12 +3,15 @@ package idptest_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/jwtgate/jwtgate/core"
 	"github.com/jwtgate/jwtgate/internal/idp"
 	"github.com/jwtgate/jwtgate/internal/idptest"
 )
+
+var quiet = slog.New(slog.DiscardHandler)
 
 func TestMain(m *testing.M) {
 	idp.Prestart(idp.ServerCognitoLocal, idp.ServerCognitoAWS, idp.ServerOIDC)
@@ -46,9 +49,6 @@ func TestCore(t *testing.T) {
 			}
 		})
 	}
-	for _, s := range idp.Stats() {
-		t.Log(s)
-	}
 }
 
 // TestCoreRefreshedTokens verifies tokens obtained by refresh: cognito-local
@@ -66,6 +66,7 @@ func TestCoreRefreshedTokens(t *testing.T) {
 	cv, err := core.New(ctx, core.Config{
 		Issuers:  []core.Issuer{{URL: cl.Issuer(), JWKSURL: cl.JWKSURL(), Cognito: true}},
 		Audience: []string{cl.PublicClientID},
+		Logger:   quiet,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)
@@ -91,6 +92,7 @@ func TestCoreRefreshedTokens(t *testing.T) {
 		Issuers:  []core.Issuer{{URL: op.Issuer(), JWKSURL: op.JWKSURL()}},
 		Audience: []string{op.Resource},
 		Policies: []core.Policy{core.RequireScopes("read", "write")},
+		Logger:   quiet,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)
@@ -113,6 +115,7 @@ func TestCoreDiscovery(t *testing.T) {
 	v, err := core.New(ctx, core.Config{
 		Issuers:  []core.Issuer{{URL: op.Issuer()}},
 		Audience: []string{op.Resource},
+		Logger:   quiet,
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

@@ -1,4 +1,4 @@
-package idp_test
+package idptest_test
 
 import (
 	"context"
@@ -13,11 +13,6 @@ import (
 
 	"github.com/jwtgate/jwtgate/internal/idp"
 )
-
-func TestMain(m *testing.M) {
-	idp.Prestart(idp.ServerCognitoLocal, idp.ServerCognitoAWS, idp.ServerOIDC)
-	idp.Main(m)
-}
 
 // parts decodes a compact JWS's header and payload without verifying it.
 // (This checks what the servers issue; verification is core's job, below.)
@@ -213,8 +208,5 @@ func TestHarnessOIDC(t *testing.T) {
 	}
 	if cc.RefreshToken != "" {
 		t.Errorf("client_credentials answer has a refresh token")
-	}
-	for _, s := range idp.Stats() {
-		t.Log(s)
 	}
 }

@@ -1,0 +1,126 @@
+// Package core verifies JSON Web Tokens (JWS compact serialization) for HTTP
+// services: Amazon Cognito user pool tokens (ID and access tokens) and the
+// tokens of any OpenID Connect or OAuth 2.0 issuer. It decides everything the
+// adapters (nethttp, ginjwt, fiberjwt, echojwt) answer: Bearer extraction,
+// key sets per issuer, signature and claim checks, Cognito rules, policies,
+// the verified-token cache, and the RFC 6750 answer for each error.
+//
+// # Quick start
+//
+// Build one Verifier at start-up and share it; it is safe for concurrent use.
+//
+//	v, err := core.New(ctx, core.Config{
+//		Issuers:  []core.Issuer{core.Cognito("eu-west-1", "eu-west-1_AbC123")},
+//		Audience: []string{"<app client id>"},
+//		TokenUse: "access",
+//	})
+//	if err != nil {
+//		return err // New validates the configuration and never panics
+//	}
+//	defer v.Close()
+//
+//	claims, err := v.Verify(r.Context(), token)
+//	if err != nil {
+//		status, challenge := core.Challenge(err, "api") // 401, 403 or 503
+//		…
+//	}
+//	if claims.HasScope("orders/read") { … }
+//
+// Any issuer works the same way: Issuer{URL: "https://idp.example"} finds
+// its JWK Set through OpenID Connect discovery; JWKSURL names it directly;
+// JWKS gives a static set. The core/jwttest package provides keys, a JWKS
+// server and a token issuer for tests.
+//
+// # What Verify checks, in order
+//
+//  1. The token is at most 8 KiB; it has exactly three non-empty segments
+//     of base64url characters ([A-Za-z0-9_-], no padding, no white space),
+//     decoded strictly (canonical trailing bits); the signature is not
+//     empty.
+//  2. The verified-token cache (below).
+//  3. The header is one JSON object, valid UTF-8, without duplicate names
+//     (names compare case-sensitively). alg must be on the allowlist before
+//     any key is looked up: by default RS256/384/512, PS256/384/512,
+//     ES256/384/512 and EdDSA; never "none"; HS256/384/512 only when listed
+//     in Config.Algorithms, and only with keys of a static set at least as
+//     long as the hash. crit is refused whatever it lists (jwtgate
+//     understands no extension). typ may be absent, "JWT", "at+jwt" or
+//     "application/at+jwt" (case-insensitive); any other typ is refused.
+//     cty "JWT" (a nested token) and the JWE parameters enc and zip are
+//     refused. jku, x5u, jwk, x5c and x5t are never used: keys come from the
+//     issuer's configured set only. kid is a string of at most 256 bytes.
+//  4. The payload is one JSON object, valid UTF-8, without duplicate claim
+//     names, decoded case-sensitively into typed claims: exp, nbf and iat
+//     are JSON numbers in [0, 253402300799] (fractions allowed); iss, sub,
+//     jti, token_use, client_id, username, cognito:username and scope are
+//     strings; aud is a non-empty string or an array of non-empty strings;
+//     cognito:groups is an array of strings. Nesting is limited to 32 levels.
+//  5. iss must equal one Issuer.URL exactly (code points; no trailing-slash
+//     or case folding) and selects that issuer's key set only.
+//  6. kid selects the key; without kid, the set must hold exactly one key.
+//     The key must fit alg: a JWK alg binds it to that algorithm, its type
+//     and curve to that family (an RSA key without alg serves RS* and PS*).
+//  7. The signature is checked by golang-jwt's signing methods
+//     (SigningMethod.Verify), with method values built for each Verifier;
+//     golang-jwt's global registry is neither used nor changed. PS* require
+//     salt length = hash length; ES* require raw r||s of exactly twice the
+//     coordinate size.
+//  8. exp is required: the token is valid while now < exp + Leeway; nbf, if
+//     present, must satisfy now >= nbf - Leeway; iat, if present, must not
+//     be after now + Leeway. Leeway is at most 5 minutes. With
+//     Issuer.Cognito, token_use must be "id" or "access"; with
+//     Config.TokenUse, token_use must equal it. The audience check matches
+//     aud against Config.Audience (any of them); a token without aud whose
+//     token_use is "access" (a Cognito access token) is matched on
+//     client_id; a token with neither fails.
+//  9. Config.Policies run (through Authorize); a refusal wraps
+//     ErrInsufficientScope (403).
+//
+// Every token failure matches ErrInvalidToken and one narrower sentinel
+// (ErrTokenExpired, ErrInvalidSignature, …) with errors.Is, and also the
+// golang-jwt error of the same meaning (jwt.ErrTokenExpired,
+// jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid, …). Error text is
+// fixed: it never contains token bytes or claim values.
+//
+// # The verified-token cache
+//
+// Verify remembers tokens that passed every check, so that a client that
+// reuses its access token (the common case) costs about a microsecond after
+// the first request instead of a signature check. The cache is on by default
+// with room for 8192 tokens (about 10–20 MB with typical 1–2 KB tokens);
+// Config.CacheSize sets another bound, and a negative CacheSize turns it off.
+// It is keyed by the exact token string and split into shards with their own
+// locks; full shards evict with CLOCK (second chance), taking expired
+// entries first. A hit re-checks exp, nbf and iat against Config.Now and
+// re-runs Config.Policies; an entry is never used after its token expires;
+// a key set refresh that removes a key drops the entries that key verified;
+// failures are never cached; each call returns its own copy of the claims.
+// Caching is observable only as speed.
+//
+// # Security caveats
+//
+//   - Verify does NOT revoke tokens. A JWT stays valid until it expires:
+//     signing out, Cognito's RevokeToken or a disabled user do not reach a
+//     stateless verifier (nor its cache). Keep access tokens short-lived, and
+//     where revocation matters add a Policy that checks the token's jti
+//     (Claims.ID) against a deny list; do not key a deny list by the raw
+//     token string.
+//   - Verify does NOT require sub, client_id or jti, or a maximum token age:
+//     express such profile rules (RFC 9068) as Policies.
+//   - Claims.Decode reads custom claims with the same strictness (duplicate
+//     names refused at every level, names matched case-sensitively);
+//     encoding/json alone would match names case-insensitively.
+//   - Symmetric algorithms (HS*) are off by default; enabling them makes
+//     anyone who holds the secret an issuer. Never enable them with a
+//     password-like secret: use at least hash-length random keys.
+//   - The context given to New bounds background key set refreshes only;
+//     Close stops them.
+//
+// # Performance
+//
+// A cache miss costs one signature check plus a few microseconds of
+// parsing: the header and payload are read by a small strict JSON scanner
+// that decodes only the claims jwtgate needs, with about a third of the
+// allocations of a golang-jwt jwt.Parser. A cache hit costs two allocations
+// (the returned Claims and one array for its slices).
+package core

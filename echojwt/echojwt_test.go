@@ -1,0 +1,105 @@
+package echojwt_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jwtgate/jwtgate/core"
+	"github.com/jwtgate/jwtgate/core/jwttest"
+	"github.com/jwtgate/jwtgate/echojwt"
+)
+
+func newVerifier(tb testing.TB, cacheSize int) (*core.Verifier, string) {
+	tb.Helper()
+	key := jwttest.NewKey("RS256", "k1")
+	idp := jwttest.NewServer(key)
+	tb.Cleanup(idp.Close)
+	v, err := core.New(context.Background(), core.Config{
+		Issuers:   []core.Issuer{{URL: idp.URL, JWKSURL: idp.JWKSURL()}},
+		Audience:  []string{"api"},
+		CacheSize: cacheSize,
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		tb.Fatalf("core.New: %v", err)
+	}
+	tb.Cleanup(func() { _ = v.Close() })
+	token := key.Sign(map[string]any{
+		"iss": idp.URL, "aud": "api", "sub": "alice", "scope": "read",
+		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
+	})
+	return v, token
+}
+
+func newEcho(mw ...echo.MiddlewareFunc) *echo.Echo {
+	e := echo.New()
+	e.GET("/me", func(c echo.Context) error { return c.String(http.StatusOK, "ok") }, mw...)
+	return e
+}
+
+// TestErrorHandlerEchoFlow checks that an error returned by the error
+// handler goes through Echo's HTTPErrorHandler.
+func TestErrorHandlerEchoFlow(t *testing.T) {
+	v, _ := newVerifier(t, 0)
+	var got error
+	e := newEcho(echojwt.New(v, echojwt.WithErrorHandler(func(c echo.Context, err error) error {
+		got = err
+		return echo.NewHTTPError(http.StatusUnauthorized, "nope")
+	})))
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/me", nil))
+	if rec.Code != http.StatusUnauthorized || !errors.Is(got, core.ErrMissingToken) {
+		t.Errorf("got %d, %v; want 401 from Echo's error handler, ErrMissingToken", rec.Code, got)
+	}
+	if body := rec.Body.String(); body != "{\"message\":\"nope\"}\n" {
+		t.Errorf("body %q; want Echo's own error body", body)
+	}
+}
+
+// TestDefaultBypassesEchoErrorHandler checks that the default refusal is
+// written directly, not by Echo's HTTPErrorHandler.
+func TestDefaultBypassesEchoErrorHandler(t *testing.T) {
+	v, _ := newVerifier(t, 0)
+	e := newEcho(echojwt.New(v))
+	called := false
+	e.HTTPErrorHandler = func(err error, c echo.Context) { called = true }
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/me", nil))
+	if called || rec.Code != http.StatusUnauthorized || rec.Header().Get("Content-Type") != core.ContentType {
+		t.Errorf("got called=%v, %d %q; want 401 application/json written directly", called, rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+func benchServe(b *testing.B, h http.Handler, authorization string) {
+	req := httptest.NewRequest("GET", "/me", nil)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+func BenchmarkEcho(b *testing.B) {
+	b.Run("noauth", func(b *testing.B) { benchServe(b, newEcho(), "") })
+	b.Run("cold", func(b *testing.B) {
+		v, token := newVerifier(b, -1)
+		benchServe(b, newEcho(echojwt.New(v)), "Bearer "+token)
+	})
+	b.Run("warm", func(b *testing.B) {
+		v, token := newVerifier(b, 0)
+		benchServe(b, newEcho(echojwt.New(v)), "Bearer "+token)
+	})
+}

@@ -1,0 +1,81 @@
+package nethttp_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/jwtgate/jwtgate/core"
+	"github.com/jwtgate/jwtgate/core/jwttest"
+	"github.com/jwtgate/jwtgate/nethttp"
+)
+
+// Example puts the middleware in front of a standard ServeMux: one route for
+// any valid token, one that also requires the "admin" scope.
+func Example() {
+	// A test issuer: a key and its JWKS on 127.0.0.1.
+	key := jwttest.NewKey("RS256", "key-1")
+	idp := jwttest.NewServer(key)
+	defer idp.Close()
+
+	v, err := core.New(context.Background(), core.Config{
+		Issuers:  []core.Issuer{{URL: idp.URL, JWKSURL: idp.JWKSURL()}},
+		Audience: []string{"my-api"},
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer v.Close()
+
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := core.FromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", claims.Subject)
+	})
+	auth := nethttp.New(v)
+	mux := http.NewServeMux()
+	mux.Handle("GET /me", auth.Handler(hello))
+	mux.Handle("GET /admin", auth.Handler(nethttp.Require(core.RequireScopes("admin"))(hello)))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	token := key.Sign(map[string]any{
+		"iss": idp.URL, "aud": "my-api", "sub": "alice", "scope": "read",
+		"exp": time.Now().Add(time.Hour).Unix(),
+	})
+	for _, rq := range []struct{ path, authorization string }{
+		{"/me", ""},
+		{"/me", "Bearer " + token},
+		{"/admin", "Bearer " + token},
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+rq.path, nil)
+		if rq.authorization != "" {
+			req.Header.Set("Authorization", rq.authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		line := fmt.Sprint(resp.StatusCode)
+		if www := resp.Header.Get("WWW-Authenticate"); www != "" {
+			line += " " + www
+		}
+		fmt.Println(line)
+		fmt.Println(string(body))
+	}
+	// Output:
+	// 401 Bearer realm="api"
+	// {"error":"unauthorized","error_description":"a bearer token is required"}
+	// 200
+	// hello alice
+	// 403 Bearer realm="api", error="insufficient_scope", scope="admin"
+	// {"error":"insufficient_scope","error_description":"the token does not grant access to this resource"}
+}
