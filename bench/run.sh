@@ -41,14 +41,17 @@ if [ "${LOAD:-1}" != 0 ]; then
 	fi
 fi
 
-# 3. Where jwtgate's time and allocations go: cold (cache off) and warm, RS256.
+# 3. Where jwtgate's time and allocations go: core cold (cache off) and warm,
+#    and the warm path through the net/http and Fiber adapters, RS256.
 if [ "${PROFILE:-1}" != 0 ]; then
-	for mode in cold warm; do
-		go test -run '^$' -bench "^BenchmarkJwtgate\$/^$mode\$/^RS256\$" -benchtime=3s -benchmem \
-			-o "$OUT/bench.test" -cpuprofile "$OUT/$mode.cpu" -memprofile "$OUT/$mode.mem" . | grep Benchmark
-		echo "--- $mode: CPU (flat, top 20)"
-		go tool pprof -top -nodecount=20 "$OUT/bench.test" "$OUT/$mode.cpu" 2>/dev/null | tail -n +5
-		echo "--- $mode: allocations (objects, top 15)"
-		go tool pprof -top -nodecount=15 -sample_index=alloc_objects "$OUT/bench.test" "$OUT/$mode.mem" 2>/dev/null | tail -n +5
+	for p in 'Jwtgate/cold/RS256' 'Jwtgate/warm/RS256' 'NetHTTP/jwtgate-warm' 'Fiber/jwtgate-warm'; do
+		f=$(echo "$p" | tr '/' '-')
+		re="^Benchmark${p%%/*}\$/^$(echo "${p#*/}" | sed 's|/|$/^|g')\$"
+		go test -run '^$' -bench "$re" -benchtime=3s -o "$OUT/bench.test" -cpuprofile "$OUT/$f.cpu" . | grep '^Benchmark'
+		go test -run '^$' -bench "$re" -benchtime=3s -o "$OUT/bench.test" -memprofile "$OUT/$f.mem" . >/dev/null
+		echo "--- $p: CPU, by cumulative time (top 25)"
+		go tool pprof -top -cum -nodecount=25 "$OUT/bench.test" "$OUT/$f.cpu" 2>/dev/null | tail -n +6
+		echo "--- $p: allocations, objects (top 10)"
+		go tool pprof -top -nodecount=10 -sample_index=alloc_objects "$OUT/bench.test" "$OUT/$f.mem" 2>/dev/null | tail -n +6
 	done
 fi

@@ -68,6 +68,7 @@ func TestKeySetFilter(t *testing.T) {
 		{"J20 e=65536", ksWith(good, "e", "AQAA"), "RSA exponent is not an odd value of at least 3"},
 		{"J20 e of 9 bytes", ksWith(good, "e", ksB64([]byte{1, 0, 0, 0, 0, 0, 0, 0, 1})), "RSA exponent out of range"},
 		{"A08 modulus over 8192 bits", ksWith(good, "n", ksB64(huge)), "RSA key longer than 8192 bits"},
+		{"J20 ROCA fingerprint", ksWith(good, "n", ksB64(ksROCAModulus(2048))), "RSA key has the ROCA fingerprint (CVE-2017-15361)"},
 		{"J22 EC point not on curve", offCurve, "invalid key (decoding or validation failed)"},
 		{"J22 EC coordinate not full length", short, "EC key coordinates are not of full length"},
 		{"J22 wrong curve name", ksWith(ksECJWK(p256, "k"), "crv", "P-384", "alg", nil), "EC key coordinates are not of full length"},
@@ -398,5 +399,40 @@ func TestKeySetDefaults(t *testing.T) {
 	c, own := fetchClient(nil, o.fetchTimeout)
 	if c == http.DefaultClient || own == nil || c.Transport != own || c.CheckRedirect == nil {
 		t.Errorf("default client: want a client and Transport of jwtgate's own, refusing redirects")
+	}
+}
+
+// ksROCAModulus builds a 2048-bit number with the ROCA fingerprint:
+// 65537^c mod M plus a multiple of M, M the product of the odd primes to 167.
+func ksROCAModulus(bits int) []byte {
+	m := big.NewInt(1)
+	for _, p := range []int64{3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73,
+		79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167} {
+		m.Mul(m, big.NewInt(p))
+	}
+	r := new(big.Int).Exp(big.NewInt(65537), big.NewInt(123457), m)
+	t := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+	t.Div(t, m)
+	t.Add(t, big.NewInt(12345))
+	n := new(big.Int).Add(r, t.Mul(t, m))
+	if n.Bit(0) == 0 {
+		n.Add(n, m) // m is odd: keeps the residues, makes n odd
+	}
+	return n.Bytes()
+}
+
+// J20: the ROCA test refuses fingerprinted moduli and passes sound keys.
+func TestJ20ROCAFingerprint(t *testing.T) {
+	n := ksROCAModulus(2048)
+	if got := jwkBitLen(n); got != 2048 {
+		t.Fatalf("test modulus has %d bits; want 2048", got)
+	}
+	if !rocaFingerprint(n) {
+		t.Errorf("rocaFingerprint(fingerprinted) = false; want true")
+	}
+	for _, name := range []string{"rsaA", "rsaB", "rsaC"} {
+		if rocaFingerprint(ksRSAPub(name).N.Bytes()) {
+			t.Errorf("rocaFingerprint(%s) = true; want false for a sound key", name)
+		}
 	}
 }

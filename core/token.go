@@ -140,7 +140,7 @@ func (a algID) signingMethod() jwt.SigningMethod {
 		if a >= algPS256 && a <= algPS512 {
 			return &jwt.SigningMethodRSAPSS{
 				SigningMethodRSA: rm,
-				Options:          &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: in.hash},
+				Options:          &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: in.hash},
 			}
 		}
 		return rm
@@ -405,8 +405,9 @@ type payload struct {
 
 // parsePayload decodes the payload strictly (S06–S09, C01, C05, C09, C11)
 // into c. p is the decoded payload and ps the same bytes as a string; the
-// string fields of c are sub-strings of ps.
-func parsePayload(p []byte, ps string, c *Claims) (payload, error) {
+// string fields of c are sub-strings of ps. Audience, Groups and Scopes are
+// carved from inline when it is long enough.
+func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, error) {
 	var out payload
 	if !utf8.Valid(p) {
 		return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not valid UTF-8")
@@ -496,7 +497,12 @@ func parsePayload(p []byte, ps string, c *Claims) (payload, error) {
 		nScopes = countFields(scope)
 	}
 	if total := nAud + nGroups + nScopes; total > 0 {
-		all := make([]string, total)
+		var all []string
+		if total <= len(inline) {
+			all = inline[:total:total]
+		} else {
+			all = make([]string, total)
+		}
 		if nAud > 0 {
 			c.Audience = all[:nAud:nAud]
 			fillStrings(p, ps, audM, c.Audience)

@@ -329,8 +329,10 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	p = p[:n]
 	ps := string(p)
-	c := &Claims{raw: ps}
-	pl, err := parsePayload(p, ps, c)
+	box := new(claimsBox) // the claims and room for their strings, one allocation
+	c := &box.c
+	c.raw = ps
+	pl, err := parsePayload(p, ps, c, box.strs[:])
 	if err != nil {
 		return nil, nil, err
 	}

@@ -164,6 +164,12 @@ func vtCheck(t *testing.T, c *Claims, err, want error) {
 	if errors.Is(want, ErrInvalidToken) && !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("Verify: got %v; want it to match ErrInvalidToken too", err)
 	}
+	// Error text never carries claim values or token bytes.
+	for _, leak := range []string{vtIss, "user-1", vtAud, "issuer.test", "eyJ"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("Verify: error %q contains %q from the token", err, leak)
+		}
+	}
 }
 
 // vtCounting wraps a key source and counts lookups.

@@ -110,7 +110,9 @@ func (e *ExchangeError) Error() string {
 }
 
 // GoString is Error, so that %#v does not print Description either.
-func (e *ExchangeError) GoString() string { return "&refresh.ExchangeError{" + strconv.Quote(e.Error()) + "}" }
+func (e *ExchangeError) GoString() string {
+	return "&refresh.ExchangeError{" + strconv.Quote(e.Error()) + "}"
+}
 
 // Unwrap returns Kind and Err, so errors.Is matches both.
 func (e *ExchangeError) Unwrap() []error {

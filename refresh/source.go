@@ -54,7 +54,7 @@ func WithTimeout(d time.Duration) Option { return func(s *Source) { s.timeout = 
 // failure before it gives up. If negative, 0; the default is 2 (three
 // attempts).
 func WithRetries(n int) Option {
-	return func(s *Source) { s.retries = max(n, 0); s.retriesSet = true }
+	return func(s *Source) { s.retries = max(n, 0) }
 }
 
 // WithBackoff sets the exponential backoff between attempts (base, doubled
@@ -107,7 +107,6 @@ type Source struct {
 	backoffBase, backoffMax     time.Duration
 	minInterval                 time.Duration
 	retries                     int
-	retriesSet                  bool
 
 	root       context.Context
 	cancelRoot context.CancelFunc

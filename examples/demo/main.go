@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -69,6 +70,7 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 		return 2
 	}
 	gin.SetMode(gin.ReleaseMode)
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	if *pool != "" {
 		if *region == "" || *client == "" {
@@ -92,6 +94,7 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 	v, err := core.New(ctx, core.Config{
 		Issuers:  []core.Issuer{{URL: iss.URL}}, // JWKS found through OIDC discovery
 		Audience: []string{clientID},
+		Logger:   quiet,
 	})
 	if err != nil {
 		fmt.Fprintf(out, "demo: %v\n", err)

@@ -41,6 +41,10 @@ func startProc(name, dir string, env []string, args []string, ready func(line st
 	cmd := exec.Command(node, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	if dir != "" {
+		// The servers remove it themselves when they exit (see watchdog.cjs).
+		cmd.Env = append(cmd.Env, "JWTGATE_IDP_RUNDIR="+dir)
+	}
 	ownGroup(cmd)
 	p := &proc{name: name, cmd: cmd, dir: dir, log: &ringBuffer{max: 16 << 10}, done: make(chan struct{})}
 	cmd.Stderr = p.log

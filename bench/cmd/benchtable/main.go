@@ -7,6 +7,7 @@ package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,17 +18,20 @@ import (
 )
 
 type samples struct {
-	ns, bytes, allocs []float64
+	ns, cpu, bytes, allocs []float64
 }
 
 type row struct {
-	name              string
-	ns, bytes, allocs float64 // medians
-	nsMin, nsMax      float64
-	count             int
+	name                   string
+	ns, cpu, bytes, allocs float64 // medians; cpu is 0 when the run has no cpu-ns/op
+	nsMin, nsMax           float64
+	count                  int
 }
 
-var lineRE = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op)?(?:\s+([\d.]+) allocs/op)?`)
+var (
+	lineRE   = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	metricRE = regexp.MustCompile(`([\d.]+) (\S+)`)
+)
 
 func median(v []float64) float64 {
 	if len(v) == 0 {
@@ -65,14 +69,18 @@ func parse(r io.Reader) ([]string, map[string]*row, []string, error) {
 			data[name] = s
 			order = append(order, name)
 		}
-		ns, _ := strconv.ParseFloat(m[2], 64)
-		by, _ := strconv.ParseFloat(m[3], 64)
-		al, _ := strconv.ParseFloat(m[4], 64)
-		s.ns, s.bytes, s.allocs = append(s.ns, ns), append(s.bytes, by), append(s.allocs, al)
+		metrics := map[string]float64{}
+		for _, mm := range metricRE.FindAllStringSubmatch(m[2], -1) {
+			metrics[mm[2]], _ = strconv.ParseFloat(mm[1], 64)
+		}
+		s.ns, s.bytes, s.allocs = append(s.ns, metrics["ns/op"]), append(s.bytes, metrics["B/op"]), append(s.allocs, metrics["allocs/op"])
+		if v, ok := metrics["cpu-ns/op"]; ok {
+			s.cpu = append(s.cpu, v)
+		}
 	}
 	rows := map[string]*row{}
 	for name, s := range data {
-		r := &row{name: name, ns: median(s.ns), bytes: median(s.bytes), allocs: median(s.allocs), count: len(s.ns)}
+		r := &row{name: name, ns: median(s.ns), cpu: median(s.cpu), bytes: median(s.bytes), allocs: median(s.allocs), count: len(s.ns)}
 		r.nsMin, r.nsMax = s.ns[0], s.ns[0]
 		for _, v := range s.ns {
 			r.nsMin, r.nsMax = min(r.nsMin, v), max(r.nsMax, v)
@@ -129,9 +137,15 @@ func verdict(ok bool) string {
 }
 
 func main() {
+	wall := flag.Bool("wall", false, "compute ratios on wall time (ns/op) even when cpu-ns/op is present")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: benchtable [-wall] [go-test-bench-output-file]")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
 	in := io.Reader(os.Stdin)
-	if len(os.Args) > 1 {
-		f, err := os.Open(os.Args[1])
+	if flag.NArg() > 0 {
+		f, err := os.Open(flag.Arg(0))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -148,6 +162,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines")
 		os.Exit(1)
 	}
+	useCPU := !*wall
+	for _, r := range rows {
+		if r.cpu == 0 {
+			useCPU = false
+		}
+	}
+	cost := func(r *row) float64 { return r.ns }
+	basis := "wall time (ns/op)"
+	if useCPU {
+		cost = func(r *row) float64 { return r.cpu }
+		basis = "CPU time (cpu-ns/op: process user+system time per op, GC included)"
+	}
+
 	// Group rows: floors, library level, then framework by framework; run
 	// order within a group.
 	groups := []string{"Floor/", "Jwtgate/", "GolangJWT/", "GoOIDC/", "JWX/", "NetHTTP/", "Gin/", "Echo/", "Fiber/"}
@@ -164,23 +191,26 @@ func main() {
 		fmt.Println("    " + h)
 	}
 	fmt.Println()
-	fmt.Println("| row | µs/op (median) | min–max µs | allocs/op | B/op | × raw floor | runs |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("Medians of every row; ratios on " + basis + ".")
+	fmt.Println()
+	fmt.Println("| row | wall µs/op | wall min–max | CPU µs/op | allocs/op | B/op | × raw floor | runs |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, name := range order {
 		r := rows[name]
 		floor := "–"
-		if f, ok := rows["Floor/"+algOf(name)]; ok && f.ns > 0 {
-			floor = x(r.ns / f.ns)
+		if f, ok := rows["Floor/"+algOf(name)]; ok && cost(f) > 0 && !strings.HasSuffix(name, "/noauth") {
+			floor = x(cost(r) / cost(f))
 		}
-		if framework(name) != "" && strings.HasSuffix(name, "/noauth") {
-			floor = "–"
+		cpu := "–"
+		if r.cpu > 0 {
+			cpu = us(r.cpu)
 		}
-		fmt.Printf("| %s | %s | %s–%s | %.0f | %.0f | %s | %d |\n", name, us(r.ns), us(r.nsMin), us(r.nsMax), r.allocs, r.bytes, floor, r.count)
+		fmt.Printf("| %s | %s | %s–%s | %s | %.0f | %.0f | %s | %d |\n", name, us(r.ns), us(r.nsMin), us(r.nsMax), cpu, r.allocs, r.bytes, floor, r.count)
 	}
-	targets(rows)
+	targets(rows, cost)
 }
 
-func targets(rows map[string]*row) {
+func targets(rows map[string]*row, cost func(*row) float64) {
 	get := func(n string) *row { return rows[n] }
 	fmt.Println()
 	fmt.Println("Targets (PERF.md), ratios between rows of this run:")
@@ -195,25 +225,25 @@ func targets(rows map[string]*row) {
 			continue
 		}
 		fmt.Printf("| 1. warm `Verify` %s ≤ 1.5 µs, ≤ 4 allocs | %s µs, %.0f allocs | %s |\n",
-			alg, us(w.ns), w.allocs, verdict(w.ns <= 1500 && w.allocs <= 4))
+			alg, us(cost(w)), w.allocs, verdict(cost(w) <= 1500 && w.allocs <= 4))
 		worst, worstName := 0.0, ""
 		for name, p := range rows {
-			var cost float64
+			var c float64
 			switch {
 			case algOf(name) != alg:
 				continue
 			case strings.HasPrefix(name, "GolangJWT/"), strings.HasPrefix(name, "JWX/"), strings.HasPrefix(name, "GoOIDC/"):
-				cost = p.ns
+				c = cost(p)
 			case framework(name) != "" && !strings.Contains(name, "jwtgate") && !strings.HasSuffix(name, "/noauth"):
 				fl := get(framework(name) + "/noauth")
 				if fl == nil {
 					continue
 				}
-				cost = p.ns - fl.ns
+				c = cost(p) - cost(fl) // the peer's cost above its framework's floor
 			default:
 				continue
 			}
-			if sp := cost / w.ns; worstName == "" || sp < worst {
+			if sp := c / cost(w); worstName == "" || sp < worst {
 				worst, worstName = sp, name
 			}
 		}
@@ -228,8 +258,8 @@ func targets(rows map[string]*row) {
 		if w == nil || n == nil {
 			continue
 		}
-		fmt.Printf("| 1. %s + jwtgate (warm) ≤ 1.5× no-auth | %s µs / %s µs = %s (+%.0f allocs) | %s |\n",
-			f, us(w.ns), us(n.ns), x(w.ns/n.ns), w.allocs-n.allocs, verdict(w.ns/n.ns <= 1.5))
+		fmt.Printf("| 1. %s + jwtgate (warm) ≤ 1.5× no-auth | %s µs / %s µs = %s (+%s µs, +%.0f allocs) | %s |\n",
+			f, us(cost(w)), us(cost(n)), x(cost(w)/cost(n)), us(cost(w)-cost(n)), w.allocs-n.allocs, verdict(cost(w)/cost(n) <= 1.5))
 	}
 	// 3: cold vs the hand-written golang-jwt + keyfunc middleware.
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
@@ -238,26 +268,19 @@ func targets(rows map[string]*row) {
 			continue
 		}
 		fmt.Printf("| 3. cold `Verify` %s ≤ 1.10× golang-jwt parser-once + keyfunc, allocs ≤ | %s (%s vs %s µs), %.0f vs %.0f allocs | %s |\n",
-			alg, x(c.ns/h.ns), us(c.ns), us(h.ns), c.allocs, h.allocs, verdict(c.ns/h.ns <= 1.10 && c.allocs <= h.allocs))
+			alg, x(cost(c)/cost(h)), us(cost(c)), us(cost(h)), c.allocs, h.allocs, verdict(cost(c)/cost(h) <= 1.10 && c.allocs <= h.allocs))
 	}
 	if c, h := get("NetHTTP/jwtgate-cold"), get("NetHTTP/handwritten-golang-jwt"); c != nil && h != nil {
 		fmt.Printf("| 3. net/http + jwtgate (cold) ≤ 1.10× hand-written net/http middleware, allocs ≤ | %s (%s vs %s µs), %.0f vs %.0f allocs | %s |\n",
-			x(c.ns/h.ns), us(c.ns), us(h.ns), c.allocs, h.allocs, verdict(c.ns/h.ns <= 1.10 && c.allocs <= h.allocs))
+			x(cost(c)/cost(h)), us(cost(c)), us(cost(h)), c.allocs, h.allocs, verdict(cost(c)/cost(h) <= 1.10 && c.allocs <= h.allocs))
 	}
-	// Context: jwtgate cold through each framework vs that framework's peer.
+	// Context: each framework's peer against jwtgate through the same framework.
 	peers := map[string]string{"NetHTTP": "auth0", "Gin": "gin-jwt", "Echo": "echo-jwt", "Fiber": "contrib-jwt"}
 	for _, f := range []string{"NetHTTP", "Gin", "Echo", "Fiber"} {
 		c, w, p := get(f+"/jwtgate-cold"), get(f+"/jwtgate-warm"), get(f+"/"+peers[f])
-		if p == nil || (c == nil && w == nil) {
+		if p == nil || c == nil || w == nil {
 			continue
 		}
-		s := "| (context) " + f + ": peer " + peers[f] + " ÷ jwtgate | "
-		if c != nil {
-			s += "cold " + x(p.ns/c.ns)
-		}
-		if w != nil {
-			s += ", warm " + x(p.ns/w.ns)
-		}
-		fmt.Println(s + " | – |")
+		fmt.Printf("| (context) %s: peer %s ÷ jwtgate | cold %s, warm %s | – |\n", f, peers[f], x(cost(p)/cost(c)), x(cost(p)/cost(w)))
 	}
 }

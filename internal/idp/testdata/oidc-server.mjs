@@ -27,15 +27,29 @@
 // The signing keys are generated at start (RSA 2048 and P-256), so every run
 // has new ones.
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 
 import Provider from 'oidc-provider';
 
-// Exit when the parent (the Go test binary) goes away.
+// Exit when the parent (the Go test binary) goes away, removing the run
+// directory the harness made (JWTGATE_IDP_RUNDIR), as watchdog.cjs does.
+function exit() {
+  const dir = process.env.JWTGATE_IDP_RUNDIR;
+  if (dir && path.basename(dir).startsWith('jwtgate-')) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // the harness removes it too
+    }
+  }
+  process.exit(0);
+}
 process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.on('SIGTERM', () => process.exit(0));
+process.stdin.on('end', exit);
+process.stdin.on('error', exit);
+process.on('SIGTERM', exit);
 
 const RESOURCE_RS = 'https://api.jwtgate.test';
 const RESOURCE_ES = 'https://es.api.jwtgate.test';

@@ -1,0 +1,111 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// vtStubSource is a key source whose lookups fail as a remote set can.
+type vtStubSource struct{ err error }
+
+func (s vtStubSource) key(ctx context.Context, kid, alg string) (*verifyKey, error) {
+	if s.err == nil {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return nil, s.err
+}
+func (vtStubSource) close() {}
+
+func TestVerifyKeySourceErrors(t *testing.T) {
+	k := vtKey("ES256")
+	tok := k.Sign(vtClaims())
+	v := vtNew(t, vtConfig(k))
+
+	v.issuers[vtIss].keys = vtStubSource{} // waits for ctx
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := v.Verify(ctx, tok)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrInvalidToken) {
+		t.Errorf("cancelled: got %v; want context.Canceled, not a token failure", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline: got %v; want context.DeadlineExceeded", err)
+	}
+
+	v.issuers[vtIss].keys = vtStubSource{err: errNotLoaded}
+	_, err = v.Verify(context.Background(), tok)
+	if !errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrInvalidToken) {
+		t.Errorf("not loaded: got %v; want ErrKeysUnavailable only", err)
+	}
+
+	v.issuers[vtIss].keys = vtStubSource{err: errKidNotFound}
+	_, err = v.Verify(context.Background(), tok)
+	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("unknown kid: got %v; want ErrUnknownKey", err)
+	}
+
+	var nilV *Verifier
+	if _, err := nilV.Verify(context.Background(), tok); !errors.Is(err, ErrKeysUnavailable) {
+		t.Errorf("nil Verifier: got %v; want ErrKeysUnavailable", err)
+	}
+}
+
+// TestVerifyErrorsMatchJWT checks that golang-jwt's sentinels are reachable
+// through Verify's errors.
+func TestVerifyErrorsMatchJWT(t *testing.T) {
+	k := vtKey("ES256")
+	v := vtNew(t, vtConfig(k))
+	for _, c := range []struct {
+		tok  string
+		want []error
+	}{
+		{"x.y", []error{ErrInvalidToken, jwtErrMalformed}},
+		{k.Sign(vtClaims("exp", vtNow.Unix())), []error{ErrTokenExpired, jwtErrExpired}},
+		{k.Sign(vtClaims("iss", "other")), []error{ErrInvalidIssuer, jwtErrIssuer}},
+		{k.Sign(vtClaims("aud", "other")), []error{ErrInvalidAudience, jwtErrAudience}},
+	} {
+		_, err := v.Verify(context.Background(), c.tok)
+		for _, w := range c.want {
+			if !errors.Is(err, w) {
+				t.Errorf("got %v; want errors.Is %v", err, w)
+			}
+		}
+	}
+}
+
+var (
+	jwtErrMalformed = jwt.ErrTokenMalformed
+	jwtErrExpired   = jwt.ErrTokenExpired
+	jwtErrIssuer    = jwt.ErrTokenInvalidIssuer
+	jwtErrAudience  = jwt.ErrTokenInvalidAudience
+)
+
+func TestVerifyAllAlgorithms(t *testing.T) {
+	ks := vtAsym()
+	ks = append(ks, vtKey("HS256"), vtKey("HS384"), vtKey("HS512"))
+	cfg := vtConfig(ks...)
+	cfg.Algorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"}
+	for _, cache := range []int{-1, 0} {
+		cfg.CacheSize = cache
+		v := vtNew(t, cfg)
+		for _, k := range ks {
+			tok := k.Sign(vtClaims("cognito:groups", []string{"g1", "g2"}))
+			for i := 0; i < 2; i++ {
+				c, err := v.Verify(context.Background(), tok)
+				if err != nil {
+					t.Fatalf("%s cache=%d: %v", k.Alg, cache, err)
+				}
+				if c.Subject != "user-1" || len(c.Scopes) != 2 || c.Scopes[1] != "write" || len(c.Groups) != 2 || c.Audience[0] != vtAud {
+					t.Errorf("%s: got %+v", k.Alg, c)
+				}
+			}
+		}
+	}
+}

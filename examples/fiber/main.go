@@ -1,0 +1,98 @@
+// Command fiber is a small Fiber v2 API behind jwtgate:
+//
+//	GET /public   no token needed
+//	GET /me       any valid access token; answers the verified claims
+//	GET /orders   an access token with the scope -scope (default orders/read)
+//	GET /admin    an access token of a member of the group "admin"
+//
+// Without flags it starts an embedded test issuer (core/jwttest) on a
+// loopback port and prints curl lines with a token:
+//
+//	go run ./examples/fiber
+//
+// Against a real Amazon Cognito user pool (no AWS credentials needed):
+//
+//	go run ./examples/fiber -pool eu-west-1_AbC123xyz -client-id 1example23456789
+//
+// or with COGNITO_POOL_ID and COGNITO_CLIENT_ID (and AWS_REGION when the pool
+// id has no region prefix) in the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jwtgate/jwtgate/core"
+	"github.com/jwtgate/jwtgate/examples/internal/exampleenv"
+	"github.com/jwtgate/jwtgate/fiberjwt"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "fiber:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the API until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	env, err := exampleenv.Parse("fiber", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+
+	v, err := core.New(ctx, core.Config{
+		Issuers:  []core.Issuer{env.Issuer},
+		Audience: []string{env.ClientID},
+		TokenUse: "access",
+	})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+
+	ln, err := net.Listen("tcp", env.Addr)
+	if err != nil {
+		return err
+	}
+	app := newAPI(v, env.Scope)
+	env.Announce(stdout, "http://"+ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		_ = app.ShutdownWithTimeout(5 * time.Second)
+	}()
+	return app.Listener(ln)
+}
+
+// newAPI returns the routes, with v in front of all but /public.
+func newAPI(v *core.Verifier, scope string) *fiber.App {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/public", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"message": "public"})
+	})
+	api := app.Group("/", fiberjwt.New(v))
+	api.Get("/me", func(c *fiber.Ctx) error {
+		claims, _ := fiberjwt.Claims(c)
+		return c.JSON(fiber.Map{"sub": claims.Subject, "username": claims.Username, "scopes": claims.Scopes, "groups": claims.Groups})
+	})
+	api.Get("/orders", fiberjwt.Require(core.RequireScopes(scope)), func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"orders": []string{}})
+	})
+	api.Get("/admin", fiberjwt.Require(core.RequireGroups("admin")), func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"message": "welcome, admin"})
+	})
+	return app
+}

@@ -1,0 +1,106 @@
+// Command gin is a small Gin API behind jwtgate:
+//
+//	GET /public   no token needed
+//	GET /me       any valid access token; answers the verified claims
+//	GET /orders   an access token with the scope -scope (default orders/read)
+//	GET /admin    an access token of a member of the group "admin"
+//
+// Without flags it starts an embedded test issuer (core/jwttest) on a
+// loopback port and prints curl lines with a token:
+//
+//	go run ./examples/gin
+//
+// Against a real Amazon Cognito user pool (no AWS credentials needed):
+//
+//	go run ./examples/gin -pool eu-west-1_AbC123xyz -client-id 1example23456789
+//
+// or with COGNITO_POOL_ID and COGNITO_CLIENT_ID (and AWS_REGION when the pool
+// id has no region prefix) in the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jwtgate/jwtgate/core"
+	"github.com/jwtgate/jwtgate/examples/internal/exampleenv"
+	"github.com/jwtgate/jwtgate/ginjwt"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "gin:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the API until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	env, err := exampleenv.Parse("gin", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+
+	v, err := core.New(ctx, core.Config{
+		Issuers:  []core.Issuer{env.Issuer},
+		Audience: []string{env.ClientID},
+		TokenUse: "access",
+	})
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+
+	ln, err := net.Listen("tcp", env.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: newAPI(v, env.Scope), ReadHeaderTimeout: 10 * time.Second}
+	env.Announce(stdout, "http://"+ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newAPI returns the routes, with v in front of all but /public.
+func newAPI(v *core.Verifier, scope string) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.GET("/public", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"message": "public"})
+	})
+	api := r.Group("/", ginjwt.New(v))
+	api.GET("/me", func(c *gin.Context) {
+		claims, _ := ginjwt.Claims(c)
+		c.JSON(http.StatusOK, gin.H{"sub": claims.Subject, "username": claims.Username, "scopes": claims.Scopes, "groups": claims.Groups})
+	})
+	api.GET("/orders", ginjwt.Require(core.RequireScopes(scope)), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"orders": []string{}})
+	})
+	api.GET("/admin", ginjwt.Require(core.RequireGroups("admin")), func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"message": "welcome, admin"})
+	})
+	return r
+}
