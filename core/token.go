@@ -140,7 +140,7 @@ func (a algID) signingMethod() jwt.SigningMethod {
 		if a >= algPS256 && a <= algPS512 {
 			return &jwt.SigningMethodRSAPSS{
 				SigningMethodRSA: rm,
-				Options:          &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto, Hash: in.hash},
+				Options:          &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: in.hash},
 			}
 		}
 		return rm

@@ -262,12 +262,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, v.fail(ctx, err)
 	}
+	var e *cacheEntry
+	if v.cache != nil {
+		// The cache keeps a template of its own, copied before any policy
+		// sees c; c is the caller's.
+		e = &cacheEntry{claims: c.clone(), key: key, until: c.ExpiresAt.Add(v.leeway)}
+	}
 	if err := v.authorize(ctx, c); err != nil {
 		return nil, err
 	}
-	if v.cache != nil {
-		// The cache keeps a template of its own; c is the caller's.
-		v.cache.put(token, &cacheEntry{claims: c.clone(), key: key, until: c.ExpiresAt.Add(v.leeway)}, now)
+	if e != nil {
+		v.cache.put(token, e, now)
 	}
 	return c, nil
 }

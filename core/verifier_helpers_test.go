@@ -24,16 +24,25 @@ const (
 
 var vtNow = time.Unix(1_700_000_000, 0).UTC()
 
-var vtKeys = sync.OnceValue(func() map[string]*jwttest.Key {
-	m := make(map[string]*jwttest.Key)
-	for _, alg := range []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"} {
-		m[alg] = jwttest.NewKey(alg, "k-"+strings.ToLower(alg))
-	}
-	return m
-})
+var vtKeys struct {
+	sync.Mutex
+	m map[string]*jwttest.Key
+}
 
-// vtKey returns the shared key of alg (kid "k-<alg>").
-func vtKey(alg string) *jwttest.Key { return vtKeys()[alg] }
+// vtKey returns the shared key of alg (kid "k-<alg>"), made on first use.
+func vtKey(alg string) *jwttest.Key {
+	vtKeys.Lock()
+	defer vtKeys.Unlock()
+	if vtKeys.m == nil {
+		vtKeys.m = make(map[string]*jwttest.Key)
+	}
+	k, ok := vtKeys.m[alg]
+	if !ok {
+		k = jwttest.NewKey(alg, "k-"+strings.ToLower(alg))
+		vtKeys.m[alg] = k
+	}
+	return k
+}
 
 // vtAsym lists the shared asymmetric keys.
 func vtAsym() []*jwttest.Key {

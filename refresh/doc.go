@@ -69,6 +69,18 @@
 // instance reloads before refreshing. A FileStore is safe for one process at a
 // time.
 //
+// Retries and rotation: a retry after a timeout or a 5xx re-sends the same
+// refresh token, and the issuer may already have rotated it before the
+// answer was lost. Issuers allow for this with a grace period (Cognito's
+// RetryGracePeriodSeconds, similar settings in Okta and Auth0); with a grace
+// period of zero such a retry is answered invalid_grant and the user must
+// sign in again. WithRetries(0) avoids in-flight retries altogether.
+//
+// Refresh on 401: Transport refreshes when the answer is 401 with a Bearer
+// challenge whose error is invalid_token or absent, and also for a bare 401
+// without WWW-Authenticate (common in APIs); never for 403, for other
+// Bearer errors (invalid_request, insufficient_scope) or for other schemes.
+//
 // # Security
 //
 // Tokens, client secrets and Authorization values never appear in log

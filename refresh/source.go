@@ -412,10 +412,11 @@ func closedErr(ctx context.Context) error {
 // backoff is the wait before retry n+1: base·2ⁿ capped at max, of which the
 // upper half is random (equal jitter).
 func (s *Source) backoff(n int) time.Duration {
-	d := s.backoffMax
-	if n < 30 {
-		d = min(s.backoffBase<<n, s.backoffMax)
+	d := s.backoffBase
+	for i := 0; i < n && d < s.backoffMax; i++ {
+		d *= 2 // no overflow: d < backoffMax before doubling
 	}
+	d = min(d, s.backoffMax)
 	half := d / 2
 	return half + rand.N(half+1)
 }

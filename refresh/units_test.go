@@ -579,3 +579,45 @@ func TestTokensStringRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestSingleFlight100CallersOnExpiredToken(t *testing.T) {
+	e := newEnv(t)
+	p := newIDP(t, e)
+	p.delay = 100 * time.Millisecond
+	src := e.source(p.exchanger(), p.initialTokens(e.clock.Now().Add(-time.Minute)))
+	const n = 100
+	start := make(chan struct{})
+	got := make(chan string, n)
+	for range n {
+		go func() {
+			<-start
+			tk, err := src.Token(context.Background())
+			if e.err(err) != nil {
+				got <- "error"
+				return
+			}
+			got <- tk.AccessToken
+		}()
+	}
+	close(start)
+	for range n {
+		if at := <-got; at != p.lastIssued() {
+			t.Errorf("caller got %q; want the refreshed token", at)
+		}
+	}
+	if c := p.calls.Load(); c != 1 {
+		t.Errorf("exchanges = %d; want 1", c)
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	s := NewSource(nil, nil, WithBackoff(time.Minute, time.Hour))
+	defer s.Close()
+	for n := range 100 {
+		d := s.backoff(n)
+		hi := min(time.Minute<<min(n, 10), time.Hour)
+		if d < hi/2 || d > hi {
+			t.Fatalf("backoff(%d) = %v; want in [%v, %v]", n, d, hi/2, hi)
+		}
+	}
+}

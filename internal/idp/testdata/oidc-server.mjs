@@ -31,7 +31,6 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 
-import Provider from 'oidc-provider';
 
 // Exit when the parent (the Go test binary) goes away, removing the run
 // directory the harness made (JWTGATE_IDP_RUNDIR), as watchdog.cjs does.
@@ -50,6 +49,12 @@ process.stdin.resume();
 process.stdin.on('end', exit);
 process.stdin.on('error', exit);
 process.on('SIGTERM', exit);
+// Once the parent is gone, writing to stdout fails (EPIPE): exit the same way.
+process.stdout.on('error', exit);
+process.stderr.on('error', exit);
+
+// Imported after the exit handlers are in place (loading takes a while).
+const { default: Provider } = await import('oidc-provider');
 
 const RESOURCE_RS = 'https://api.jwtgate.test';
 const RESOURCE_ES = 'https://es.api.jwtgate.test';

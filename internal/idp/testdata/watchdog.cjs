@@ -23,3 +23,6 @@ process.stdin.resume();
 process.stdin.on('end', exit);
 process.stdin.on('error', exit);
 process.on('SIGTERM', exit);
+// Once the parent is gone, writing to stdout fails (EPIPE): exit the same way.
+process.stdout.on('error', exit);
+process.stderr.on('error', exit);
