@@ -40,14 +40,14 @@ type cacheSlot struct {
 	token string
 	hash  uint64
 	entry *cacheEntry
-	ref   atomic.Bool
+	ref   uint32 // second-chance bit; atomic (set by hits under the read lock)
 }
 
 type cacheShard struct {
 	mu    sync.RWMutex
 	index map[uint64]int32 // hash -> slot
-	slots []cacheSlot      // fixed ring
-	used  int              // slots taken so far (until the ring is full)
+	slots []cacheSlot      // the ring; grows (under the write lock) up to size
+	size  int              // the shard's bound
 	hand  int
 	_     [64]byte // keeps neighbouring shards' locks off one cache line
 }
@@ -64,7 +64,7 @@ func newTokenCache(size int) *tokenCache {
 		if i < size%n {
 			sz++
 		}
-		c.shards[i].slots = make([]cacheSlot, sz)
+		c.shards[i].size = sz
 		c.shards[i].index = make(map[uint64]int32)
 	}
 	return c
@@ -84,8 +84,8 @@ func (c *tokenCache) get(token string) *cacheEntry {
 		s := &sh.slots[i]
 		if s.token == token {
 			e = s.entry
-			if !s.ref.Load() {
-				s.ref.Store(true)
+			if atomic.LoadUint32(&s.ref) == 0 {
+				atomic.StoreUint32(&s.ref, 1)
 			}
 		}
 	}
@@ -96,7 +96,7 @@ func (c *tokenCache) get(token string) *cacheEntry {
 // put stores e for token, evicting another entry if the shard is full.
 func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	sh, h := c.shard(token)
-	if len(sh.slots) == 0 {
+	if sh.size == 0 {
 		return
 	}
 	sh.mu.Lock()
@@ -112,7 +112,7 @@ func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 		delete(sh.index, s.hash)
 	}
 	s.token, s.hash, s.entry = token, h, e
-	s.ref.Store(false)
+	atomic.StoreUint32(&s.ref, 0)
 	sh.index[h] = int32(i)
 }
 
@@ -124,7 +124,7 @@ func (c *tokenCache) remove(token string, e *cacheEntry) {
 		delete(sh.index, h)
 		s := &sh.slots[i]
 		s.token, s.hash, s.entry = "", 0, nil
-		s.ref.Store(false) // an empty slot is the sweep's first pick
+		atomic.StoreUint32(&s.ref, 0) // an empty slot is the sweep's first pick
 	}
 	sh.mu.Unlock()
 }
@@ -143,9 +143,9 @@ func (c *tokenCache) len() int {
 
 // victim picks the slot for a new entry; sh.mu is held.
 func (sh *cacheShard) victim(now time.Time) int {
-	if sh.used < len(sh.slots) {
-		sh.used++
-		return sh.used - 1
+	if len(sh.slots) < sh.size {
+		sh.slots = append(sh.slots, cacheSlot{})
+		return len(sh.slots) - 1
 	}
 	for range 2 * len(sh.slots) {
 		i := sh.hand
@@ -157,8 +157,8 @@ func (sh *cacheShard) victim(now time.Time) int {
 		if s.entry == nil || !now.Before(s.entry.until) || s.entry.key.removed.Load() {
 			return i
 		}
-		if s.ref.Load() {
-			s.ref.Store(false)
+		if atomic.LoadUint32(&s.ref) != 0 {
+			atomic.StoreUint32(&s.ref, 0)
 			continue
 		}
 		return i

@@ -268,7 +268,7 @@ func TestCacheOff(t *testing.T) {
 	}
 	total := 0
 	for i := range def.cache.shards {
-		total += len(def.cache.shards[i].slots)
+		total += def.cache.shards[i].size
 	}
 	if total != defaultCacheSize {
 		t.Errorf("default cache size: got %d; want %d", total, defaultCacheSize)

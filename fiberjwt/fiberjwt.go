@@ -74,25 +74,8 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		if cfg.skip != nil && cfg.skip(c) {
 			return c.Next()
 		}
-		h := &c.Request().Header
-		// Copies: the values alias fasthttp's buffers, and the token may be
-		// kept by the verified-token cache. PeekAll reuses one slice, so the
-		// Authorization values are copied before the Cookie values are read.
 		var one [1]string
-		auth := one[:0]
-		for _, b := range h.PeekAll(fiber.HeaderAuthorization) {
-			auth = append(auth, string(b))
-		}
-		var cookie string
-		var hasCookie bool
-		if cfg.cookie != "" {
-			var cookies []string
-			for _, b := range h.PeekAll(fiber.HeaderCookie) {
-				cookies = append(cookies, utils.UnsafeString(b))
-			}
-			cookie, hasCookie = core.CookieValue(cookies, cfg.cookie)
-			cookie = strings.Clone(cookie)
-		}
+		auth, cookie, hasCookie := credentials(c, cfg.cookie, one[:0])
 		claims, err := v.Authenticate(c.UserContext(), auth, cookie, hasCookie, cfg.optional)
 		if err != nil {
 			return cfg.fail(c, err)
@@ -106,6 +89,43 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// credentials returns copies of every Authorization value and of the
+// cookie's value: the request's bytes alias fasthttp's buffers, and the token
+// may be kept by the verified-token cache. The values are appended to auth.
+func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, cookie string, hasCookie bool) {
+	h := &c.Request().Header
+	var cookies []string
+	if c.App().Config().DisableHeaderNormalizing {
+		// Header names are kept as sent: match them case-insensitively, so
+		// that "authorization" is seen and a second spelling counts as a
+		// second header (F13).
+		h.VisitAll(func(k, v []byte) {
+			switch {
+			case utils.EqualFold(utils.UnsafeString(k), fiber.HeaderAuthorization):
+				auth = append(auth, string(v))
+			case cookieName != "" && utils.EqualFold(utils.UnsafeString(k), fiber.HeaderCookie):
+				cookies = append(cookies, utils.UnsafeString(v))
+			}
+		})
+	} else {
+		// PeekAll reuses one slice: copy the Authorization values before
+		// the Cookie values are read.
+		for _, b := range h.PeekAll(fiber.HeaderAuthorization) {
+			auth = append(auth, string(b))
+		}
+		if cookieName != "" {
+			for _, b := range h.PeekAll(fiber.HeaderCookie) {
+				cookies = append(cookies, utils.UnsafeString(b))
+			}
+		}
+	}
+	if cookieName != "" {
+		cookie, hasCookie = core.CookieValue(cookies, cookieName)
+		cookie = strings.Clone(cookie)
+	}
+	return auth, cookie, hasCookie
 }
 
 // fail answers err.

@@ -156,3 +156,42 @@ func BenchmarkFiber(b *testing.B) {
 		benchServe(b, newApp(fiberjwt.New(f.v)), "Bearer "+f.token("alice"))
 	})
 }
+
+// TestDisableHeaderNormalizing checks that with Fiber's
+// DisableHeaderNormalizing, where header names keep the client's spelling,
+// a lowercase authorization header is read and two spellings count as two
+// headers (F13).
+func TestDisableHeaderNormalizing(t *testing.T) {
+	f := newFixture(t, 0)
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, DisableHeaderNormalizing: true})
+	app.Get("/me", fiberjwt.New(f.v, fiberjwt.WithCookie("session")), func(c *fiber.Ctx) error {
+		claims, _ := fiberjwt.Claims(c)
+		return c.SendString(claims.Subject)
+	})
+	h := app.Handler()
+	tok := f.token("alice")
+	tests := []struct {
+		name    string
+		headers [][2]string
+		status  int
+	}{
+		{"lowercase", [][2]string{{"authorization", "Bearer " + tok}}, 200},
+		{"uppercase", [][2]string{{"AUTHORIZATION", "Bearer " + tok}}, 200},
+		{"lowercase cookie", [][2]string{{"cookie", "session=" + tok}}, 200},
+		{"two spellings", [][2]string{{"Authorization", "Bearer " + tok}, {"authorization", "Bearer " + tok}}, 400},
+		{"header and cookie", [][2]string{{"authorization", "Bearer " + tok}, {"COOKIE", "session=" + tok}}, 400},
+	}
+	for _, tt := range tests {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.DisableNormalizing()
+		ctx.Request.Header.SetMethod("GET")
+		ctx.Request.SetRequestURI("/me")
+		for _, kv := range tt.headers {
+			ctx.Request.Header.Add(kv[0], kv[1])
+		}
+		h(&ctx)
+		if ctx.Response.StatusCode() != tt.status {
+			t.Errorf("%s: %d %s; want %d", tt.name, ctx.Response.StatusCode(), ctx.Response.Body(), tt.status)
+		}
+	}
+}

@@ -29,8 +29,10 @@
 //     (InitiateAuth USER_PASSWORD_AUTH), Refresh (REFRESH_TOKEN_AUTH), the
 //     raw JSON API via Call, more clients via CreateClient. Its tokens are
 //     RS256 with kid "CognitoLocal", a key that ships inside the npm package
-//     and is the same for every pool and instance. Differences from real
-//     Cognito: /work/shared/COGNITO.md §5.
+//     and is the same for every pool and instance. Unlike real Cognito it
+//     never checks client secrets or SECRET_HASH, its access-token scope is
+//     always "aws.cognito.signin.user.admin", tokens live 24 h, refresh
+//     answers carry no ExpiresIn, and ID and access tokens share one key.
 //   - CognitoAWS: a second cognito-local whose issuer is exactly
 //     https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123, so
 //     core.Cognito(idp.AWSRegion, idp.AWSPoolID) is tested as users write it,
@@ -74,8 +76,9 @@
 //
 // Main (or StopAll) stops every started process: stdin closed, SIGTERM to
 // its process group, SIGKILL after two seconds. The servers also exit on
-// their own when their stdin closes, so they never outlive a test process
-// that dies without running Main (a panic, a -timeout).
+// their own when their stdin closes, and remove their temporary run
+// directory as they go, so they never outlive a test process that dies
+// without running Main (a panic, a -timeout) nor leave files behind.
 //
 // Stats reports what start-up cost in this process (npm ci, each server).
 //

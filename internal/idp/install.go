@@ -177,3 +177,9 @@ func removeStale(prefix string) {
 		}
 	}
 }
+
+// Install installs the pinned npm packages (node ≥ 20.12 and npm must be on
+// PATH) and returns their node_modules directory. `make test` calls it
+// through ./internal/idp/cmd/install, so that a fresh machine installs the
+// real issuers before the tests run; the tests reuse the same copy.
+func Install() (string, error) { return nodeModules() }
