@@ -120,7 +120,10 @@
 //
 // A cache miss costs one signature check plus a few microseconds of
 // parsing: the header and payload are read by a small strict JSON scanner
-// that decodes only the claims jwtgate needs, with about a third of the
-// allocations of a golang-jwt jwt.Parser. A cache hit costs two allocations
-// (the returned Claims and one array for its slices).
+// that decodes only the claims jwtgate needs, into stack buffers, and the
+// signature is checked with golang-jwt's SigningMethod.Verify directly, not
+// through a jwt.Parser. That is a quarter to a third of the allocations of a
+// golang-jwt jwt.Parser with keyfunc (RS256: 16 against 66). A cache hit
+// costs one allocation (the returned Claims, with room for up to 8
+// audience, group and scope strings) and well under two microseconds.
 package core

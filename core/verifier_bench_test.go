@@ -83,3 +83,44 @@ func benchToken(k *jwttest.Key) string {
 	return k.Sign(vtClaims("jti", "b3c1f0e2-8a44-4c7e-9d1a-2f6b5e4d3c21", "client_id", "client-123",
 		"token_use", "access", "username", "alice"))
 }
+
+// BenchmarkColdRatio interleaves a cold Verify (cache off) and the golang-jwt
+// baseline call by call, so that both see the same machine load, and reports
+// their ratio (PERF.md target 3: at most 1.10).
+func BenchmarkColdRatio(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		k := vtKey(alg)
+		tok := benchToken(k)
+		b.Run(alg, func(b *testing.B) {
+			cfg := vtConfig(k)
+			cfg.CacheSize = -1
+			v := vtNew(b, cfg)
+			kf, err := keyfunc.NewJWKSetJSON(jwttest.JWKS(k))
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := jwt.NewParser(jwt.WithValidMethods([]string{alg}), jwt.WithIssuer(vtIss), jwt.WithAudience(vtAud),
+				jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithStrictDecoding(),
+				jwt.WithTimeFunc(func() time.Time { return vtNow }))
+			ctx := context.Background()
+			var ours, theirs time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				if c, err := v.Verify(ctx, tok); err != nil || c.Subject != "user-1" {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				var c benchClaims
+				if _, err := p.ParseWithClaims(tok, &c, kf.Keyfunc); err != nil || c.Subject != "user-1" {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				ours += t1.Sub(t0)
+				theirs += t2.Sub(t1)
+			}
+			b.ReportMetric(float64(ours)/float64(theirs), "x-golang-jwt")
+			b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N), "jwtgate-ns/op")
+			b.ReportMetric(float64(theirs.Nanoseconds())/float64(b.N), "golang-jwt-ns/op")
+		})
+	}
+}

@@ -1,7 +1,9 @@
 // Package fiberjwt puts jwtgate in front of Fiber v2 handlers.
 //
 // New returns a fiber.Handler that reads every Authorization header value
-// (a repeated header is seen, unlike with c.Get) and, with WithCookie, a
+// (a repeated header is seen, unlike with c.Get; with Fiber's
+// DisableHeaderNormalizing, names are matched case-insensitively, so that
+// "authorization" and "Authorization" count as two) and, with WithCookie, a
 // cookie, lets core.Verifier.Authenticate decide, and then either calls
 // c.Next() with the verified claims in c.Locals and in the user context
 // (c.UserContext(), read with core.FromContext), or writes core.Respond's

@@ -621,3 +621,55 @@ func TestBackoffBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestRealBackoffSleep(t *testing.T) {
+	e := newEnv(t)
+	p := newIDP(t, e)
+	p.fault = func(w http.ResponseWriter, r *http.Request, call int64) bool {
+		if call == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return true
+		}
+		return false
+	}
+	// Not e.source: the real timer-based sleep is used.
+	src := NewSource(p.exchanger(), p.initialTokens(time.Now()), WithBackoff(time.Millisecond, 2*time.Millisecond), WithLogger(e.log))
+	defer src.Close()
+	tk, err := src.Token(context.Background())
+	if e.err(err) != nil || tk.AccessToken != p.lastIssued() || p.calls.Load() != 2 {
+		t.Errorf("got %v, %v after %d calls; want success on the retry", tk, err, p.calls.Load())
+	}
+	// Close during a backoff sleep aborts it.
+	p.mu.Lock()
+	p.fault = func(w http.ResponseWriter, r *http.Request, call int64) bool {
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	}
+	p.mu.Unlock()
+	src2 := NewSource(p.exchanger(), p.initialTokens(time.Now()), WithBackoff(time.Hour, time.Hour), WithLogger(e.log))
+	go func() {
+		for p.calls.Load() < 3 {
+			time.Sleep(time.Millisecond)
+		}
+		src2.Close()
+	}()
+	if _, err := src2.Token(context.Background()); !errors.Is(e.err(err), ErrClosed) {
+		t.Errorf("err = %v; want ErrClosed", err)
+	}
+}
+
+func TestWithMaxLifetime(t *testing.T) {
+	e := newEnv(t)
+	p := newIDP(t, e)
+	p.expiresIn = 7200
+	src := e.source(p.exchanger(), p.initialTokens(e.clock.Now().Add(48*time.Hour)), WithMaxLifetime(time.Hour))
+	tk, _ := src.Token(context.Background())
+	if want := e.clock.Now().Add(time.Hour); !tk.Expiry.Equal(want) || p.calls.Load() != 0 {
+		t.Errorf("initial expiry %v; want clamped to %v", tk.Expiry, want)
+	}
+	e.clock.Advance(time.Hour)
+	tk, _ = src.Token(context.Background())
+	if want := e.clock.Now().Add(time.Hour); !tk.Expiry.Equal(want) || p.calls.Load() != 1 {
+		t.Errorf("refreshed expiry %v; want clamped to %v", tk.Expiry, want)
+	}
+}

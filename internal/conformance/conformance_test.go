@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,4 +246,36 @@ func diff(a, b Answer) string {
 		}
 	}
 	return strings.Join(d, "; ")
+}
+
+// TestConcurrent sends the table's requests from several goroutines at once
+// through each adapter (one app per setup, shared), under -race, and checks
+// every answer against the table.
+func TestConcurrent(t *testing.T) {
+	f := newFixture(t, 0)
+	tab := cases(f)
+	for _, a := range Adapters() {
+		t.Run(a.Name, func(t *testing.T) {
+			apps := map[Setup]func(Request) Answer{}
+			for _, tc := range tab {
+				if _, ok := apps[tc.Setup]; !ok {
+					do, stop := a.Start(t, f.v, tc.Setup)
+					t.Cleanup(stop)
+					apps[tc.Setup] = do
+				}
+			}
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range tab {
+						tc := tab[(i+g*7)%len(tab)]
+						check(t, tc, apps[tc.Setup](tc.Req))
+					}
+				}()
+			}
+			wg.Wait()
+		})
+	}
 }
