@@ -59,3 +59,35 @@ func BenchmarkJwtgate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkJwtgateParallel is the warm path from GOMAXPROCS goroutines at
+// once: the verified-token cache must not serialise readers.
+func BenchmarkJwtgateParallel(b *testing.B) {
+	b.Run("warm/RS256", func(b *testing.B) {
+		v := newVerifier(b, 0)
+		tok := fx.tokens["RS256"]
+		ctx := context.Background()
+		c, err := v.Verify(ctx, tok)
+		if err == nil {
+			err = checkClaims(c)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		cpu0 := cpuTime()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				c, err := v.Verify(ctx, tok)
+				if err == nil {
+					err = checkClaims(c)
+				}
+				if err != nil {
+					b.Error(err) // not Fatal: this is not the benchmark's goroutine
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	})
+}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/core/jwttest"
 )
 
 // vtClock is a settable clock for cache tests.
@@ -336,3 +338,40 @@ func TestWarmVerifyAllocs(t *testing.T) {
 }
 
 func jwttestB64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// TestCacheDropsEntriesOfRotatedKeys: a JWKS refresh that removes a key drops
+// the cache entries that key verified (PERF.md), end to end with a remote set.
+func TestCacheDropsEntriesOfRotatedKeys(t *testing.T) {
+	a := jwttest.NewKeyFrom("ES256", "rot-a", vtKey("ES256").Private())
+	b := jwttest.NewKeyFrom("EdDSA", "rot-b", vtKey("EdDSA").Private())
+	srv := ksNewServer(t, ksServe(jwttest.JWKS(a)))
+	v := vtNew(t, vtConfig(a))
+	o := ksOpts(nil)
+	o.fetchTimeout, o.waitMax = 5*time.Second, 5*time.Second // slow shared machines
+	ks := ksRemote(t, srv.URL, o)
+	ksWaitReady(t, ks)
+	v.issuers[vtIss].keys = ks
+
+	tokA := a.Sign(vtClaims())
+	for i := 0; i < 2; i++ {
+		if _, err := v.Verify(context.Background(), tokA); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.cache.len() != 1 {
+		t.Fatalf("cache entries: got %d; want 1", v.cache.len())
+	}
+	// The issuer rotates: a is gone, b is new. b's first token refreshes the set.
+	srv.set(ksServe(jwttest.JWKS(b)))
+	time.Sleep(300 * time.Millisecond) // past the test set's minimum refresh interval
+	if _, err := v.Verify(context.Background(), b.Sign(vtClaims())); err != nil {
+		t.Fatalf("token of the new key: %v", err)
+	}
+	_, err := v.Verify(context.Background(), tokA)
+	if !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("cached token of the removed key: got %v; want ErrUnknownKey", err)
+	}
+	if v.cache.get(tokA) != nil {
+		t.Error("entry of the removed key still cached")
+	}
+}

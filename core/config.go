@@ -37,8 +37,9 @@ type Config struct {
 	// Policies run on every verified token, in order, before the route's own.
 	Policies []Policy
 
-	// CacheSize is the number of verified tokens kept. If zero, a default bound
-	// is used; if negative, the cache is off.
+	// CacheSize is the number of verified tokens kept (see the package doc).
+	// If zero, 8192 are kept (about 10–20 MB with 1–2 KB tokens); if
+	// negative, the cache is off.
 	CacheSize int
 
 	// Now returns the current time. If nil, time.Now is used.

@@ -164,7 +164,8 @@ func curveBits(name string) int {
 	return 521
 }
 
-// b64urlMask is the base64url alphabet [A-Za-z0-9_-] as a 128-bit set.
+// b64urlLo and b64urlHi hold the base64url alphabet [A-Za-z0-9_-] as a
+// 128-bit set (bit c of Lo for c < 64, bit c-64 of Hi for c < 128).
 const (
 	b64urlLo uint64 = 0x03ff200000000000 // '-' (45), '0'-'9' (48-57)
 	b64urlHi uint64 = 0x07fffffe87fffffe // 'A'-'Z' (65-90), '_' (95), 'a'-'z' (97-122), as bit c-64

@@ -100,6 +100,7 @@ func TestA03SymmetricOff(t *testing.T) {
 	cfg.Issuers = []Issuer{{URL: vtIss, JWKSURL: srv.JWKSURL()}}
 	cfg.Algorithms = []string{"RS256", "HS256"}
 	remote := vtNew(t, cfg)
+	ksWaitReady(t, remote.issuers[vtIss].keys.(*keySet))
 	vtRun(t, remote, []vtCase{
 		{"RS256 from the remote set", rs.Sign(vtClaims()), nil},
 		{"HS256 with the remote oct key", hs.Sign(vtClaims()), ErrUnknownKey},

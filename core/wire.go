@@ -9,17 +9,7 @@ import (
 
 // This file maps requests and errors to the wire (RFC 6750). It is the only
 // place that decides what a client sees, so that every adapter answers alike.
-//
-// The answers, for the default realm "api":
-//
-//	error                         status  WWW-Authenticate                                                     body "error"
-//	ErrMissingToken               401     Bearer realm="api"                                                   unauthorized
-//	ErrInvalidRequest             400     Bearer realm="api", error="invalid_request"                          invalid_request
-//	ErrInvalidToken (any kind)    401     Bearer realm="api", error="invalid_token", error_description="…"     invalid_token
-//	ErrInsufficientScope          403     Bearer realm="api", error="insufficient_scope"[, scope="a b"]        insufficient_scope
-//	ErrKeysUnavailable            503     (none), Retry-After: 5                                               temporarily_unavailable
-//	context.Canceled/DeadlineExc. 503     (none), Retry-After: 5                                               temporarily_unavailable
-//	anything else                 401     as ErrInvalidToken with "the token is invalid"                       invalid_token
+// The table of answers is in the documentation of Respond.
 
 // RetryAfter is the Retry-After value, in seconds, of 503 answers.
 const RetryAfter = "5"
@@ -53,6 +43,16 @@ const DefaultRealm = "api"
 //
 // BearerToken does not allocate; the token is a substring of the value.
 func BearerToken(authorization []string) (string, error) {
+	token, err := bearerToken(authorization)
+	if err == nil && !isB64Token(token) {
+		return "", ErrInvalidRequest
+	}
+	return token, err
+}
+
+// bearerToken is BearerToken without the b64token check of the token: it
+// returns the non-empty rest of the value after "Bearer" and its spaces.
+func bearerToken(authorization []string) (string, error) {
 	var value string
 	n := 0
 	for _, v := range authorization {
@@ -85,11 +85,7 @@ func BearerToken(authorization []string) (string, error) {
 	if i == 0 {
 		return "", ErrInvalidRequest // a tab, comma or other separator after the scheme
 	}
-	token := rest[i:]
-	if !isB64Token(token) {
-		return "", ErrInvalidRequest
-	}
-	return token, nil
+	return rest[i:], nil
 }
 
 // CookieValue returns the value of the cookie name from the values of the
@@ -410,9 +406,30 @@ type Response struct {
 // {"error":"<code>","error_description":"<description>"} where code is
 // "unauthorized" (no credentials), "invalid_request", "invalid_token",
 // "insufficient_scope" or "temporarily_unavailable", and the description is
-// the same fixed text as in the challenge (see the table in the package
-// documentation). Respond allocates only the body, and the challenge when
+// the same fixed text as in the challenge (see the table below). Respond allocates only the body, and the challenge when
 // the realm is not the default one or a scope attribute is present.
+//
+// The answers, for the default realm "api" (Content-Type application/json
+// in every case):
+//
+//	error                         status  WWW-Authenticate                                                     body "error"
+//	ErrMissingToken               401     Bearer realm="api"                                                   unauthorized
+//	ErrInvalidRequest             400     Bearer realm="api", error="invalid_request"                          invalid_request
+//	ErrInvalidToken (any kind)    401     Bearer realm="api", error="invalid_token", error_description="…"     invalid_token
+//	ErrInsufficientScope          403     Bearer realm="api", error="insufficient_scope"[, scope="a b"]        insufficient_scope
+//	ErrKeysUnavailable            503     (none), Retry-After: 5                                               temporarily_unavailable
+//	context.Canceled/DeadlineExc. 503     (none), Retry-After: 5                                               temporarily_unavailable
+//	anything else                 401     as ErrInvalidToken with "the token is invalid"                       invalid_token
+//
+// The descriptions (body error_description, and the challenge's for
+// invalid_token): "a bearer token is required"; "the bearer credentials are
+// malformed or sent more than once"; "the token has expired"; "the token is
+// not valid yet"; "the token signature is invalid"; "the token signing key
+// is unknown"; "the token issuer is not accepted"; "the token audience is
+// not accepted"; "the token use is not accepted"; "the token is invalid";
+// "the token does not grant access to this resource"; "the signing keys are
+// unavailable, retry later"; "the token could not be verified in time,
+// retry later".
 func Respond(err error, realm string) Response {
 	c := classify(err)
 	r := Response{
@@ -490,8 +507,29 @@ func isScopeToken(s string) bool {
 
 // isB64Token reports whether s is an RFC 6750 b64token:
 // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+// It checks eight bytes at a time while it can: this check runs on every
+// request, cache hit or not, over a token of a kilobyte or more.
 func isB64Token(s string) bool {
+	// Whole words first, without branches: bad collects the high bit of
+	// every byte that is not one of the characters below. A byte
+	// of 0x80 or more sets it through w itself; carries it may cause in the
+	// sums can only set more bits.
+	n := len(s) &^ 7
+	var bad uint64
+	for i := 0; i < n; i += 8 {
+		w := load64(s, i)
+		// Letters (w|0x20 folds A-Z onto a-z and nothing else onto it),
+		// "-", ".", "/", digits, and "_": the characters of a JWT. A "+",
+		// "~" or padding sends the token to the byte loop.
+		in := inRange(w|ones*0x20, 'a', 'z') | inRange(w, '-', '9') | bytesEqual(w, '_')
+		bad |= w | ^in
+	}
 	i := 0
+	if bad&highs == 0 {
+		i = n
+	}
+	// Then byte by byte: the tail, the padding, or everything when a word
+	// held padding or a bad byte.
 	for i < len(s) && isB64Char(s[i]) {
 		i++
 	}
@@ -504,9 +542,47 @@ func isB64Token(s string) bool {
 	return i == len(s)
 }
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// inRange and bytesEqual compare the eight bytes of a word at once. When
+// every byte is below 0x80, adding a constant below 0x80 to each byte cannot
+// carry into the next, so the high bit of each byte of a sum answers the
+// comparison for that byte.
+
+// inRange sets the high bit of each byte of w (all below 0x80) that lies in
+// [lo, hi].
+func inRange(w uint64, lo, hi byte) uint64 {
+	return (w + ones*uint64(128-lo)) &^ (w + ones*uint64(127-hi)) & highs
+}
+
+// bytesEqual sets the high bit of each byte of w (all below 0x80) equal to v.
+func bytesEqual(w uint64, v byte) uint64 {
+	return ^((w ^ ones*uint64(v)) + ones*0x7f) & highs
+}
+
+// load64 returns s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// b64Lo and b64Hi are the b64token characters (other than "=") as bit
+// sets over the bytes 0-63 and 64-127.
+const (
+	b64Lo uint64 = 1<<'+' | 1<<'-' | 1<<'.' | 1<<'/' | (1<<10-1)<<'0'
+	b64Hi uint64 = (1<<26-1)<<('A'-64) | 1<<('_'-64) | (1<<26-1)<<('a'-64) | 1<<('~'-64)
+)
+
+// isB64Char reports whether c is ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
 func isB64Char(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+	if c < 64 {
+		return b64Lo>>c&1 != 0
+	}
+	return c < 128 && b64Hi>>(c-64)&1 != 0
 }
 
 // isTchar reports whether c is an RFC 9110 tchar (a character of a token

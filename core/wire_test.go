@@ -93,6 +93,9 @@ func FuzzBearerToken(f *testing.F) {
 		f.Add(s, "Bearer x")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := isB64Token(a), refB64Token(a); got != want {
+			t.Fatalf("isB64Token(%q) = %v; want %v", a, got, want)
+		}
 		for _, values := range [][]string{{a}, {a, b}} {
 			token, err := BearerToken(values)
 			switch {
@@ -367,4 +370,91 @@ func TestAuthenticateSources(t *testing.T) {
 			}
 		})
 	}
+}
+
+func BenchmarkBearerToken(b *testing.B) {
+	values := []string{"Bearer " + strings.Repeat("eyJhbGciOiJSUzI1NiJ9", 40) + "." + jwtShape}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BearerToken(values); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRespond(b *testing.B) {
+	b.Run("default realm", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := Respond(ErrTokenExpired, ""); r.Status != 401 {
+				b.Fatal(r.Status)
+			}
+		}
+	})
+	b.Run("custom realm", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := Respond(ErrTokenExpired, "orders"); r.Status != 401 {
+				b.Fatal(r.Status)
+			}
+		}
+	})
+	b.Run("scope", func(b *testing.B) {
+		err := error(&ScopeError{Scopes: []string{"orders:read", "orders:write"}})
+		b.ReportAllocs()
+		for b.Loop() {
+			if r := Respond(err, ""); r.Status != 403 {
+				b.Fatal(r.Status)
+			}
+		}
+	})
+}
+
+func TestIsB64Char(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		want := 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' ||
+			b == '-' || b == '.' || b == '_' || b == '~' || b == '+' || b == '/'
+		if got := isB64Char(b); got != want {
+			t.Errorf("isB64Char(%#x) = %v; want %v", c, got, want)
+		}
+	}
+}
+
+// TestIsB64Token compares the word-at-a-time check with a byte-by-byte
+// reference: every byte value at every position of a word, and random
+// strings around the word boundaries.
+func TestIsB64Token(t *testing.T) {
+	ref := refB64Token
+	for c := 0; c < 256; c++ {
+		for n := 1; n <= 17; n++ {
+			for pos := 0; pos < n; pos++ {
+				b := []byte(strings.Repeat("aZ09-._~+/", 2)[:n])
+				b[pos] = byte(c)
+				if got, want := isB64Token(string(b)), ref(string(b)); got != want {
+					t.Fatalf("isB64Token(%q) = %v; want %v", b, got, want)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "=", "a", "abcdefgh", "abcdefgh=", "abcdefg=h", "abcdefghabcdefgh==", "abcdefgh\x80bcdefgh", "abcdefgh \x00"} {
+		if got, want := isB64Token(s), ref(s); got != want {
+			t.Errorf("isB64Token(%q) = %v; want %v", s, got, want)
+		}
+	}
+}
+
+// refB64Token is the byte-by-byte reference of isB64Token.
+func refB64Token(s string) bool {
+	i := 0
+	for i < len(s) && isB64Char(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
 }

@@ -177,7 +177,7 @@ func main() {
 
 	// Group rows: floors, library level, then framework by framework; run
 	// order within a group.
-	groups := []string{"Floor/", "Jwtgate/", "GolangJWT/", "GoOIDC/", "JWX/", "NetHTTP/", "Gin/", "Echo/", "Fiber/"}
+	groups := []string{"Floor/", "Jwtgate/", "JwtgateParallel/", "GolangJWT/", "GoOIDC/", "JWX/", "NetHTTP/", "Gin/", "Echo/", "Fiber/"}
 	group := func(n string) int {
 		for i, g := range groups {
 			if strings.HasPrefix(n, g) {
