@@ -46,6 +46,7 @@ type fixture struct {
 	jwks     []byte
 	fetches  atomic.Int64
 	tokens   map[string]string // alg -> compact token
+	many     []string          // distinct RS256 tokens (jti differs) for parallel rows
 	kids     map[string]string // alg -> kid
 	pubs     map[string]crypto.PublicKey
 	expireAt time.Time
@@ -156,6 +157,20 @@ func newFixture() (*fixture, error) {
 		if f.tokens[alg], err = t.SignedString(s.key); err != nil {
 			return nil, fmt.Errorf("sign %s: %w", alg, err)
 		}
+	}
+	for i := range 64 {
+		c := jwt.MapClaims{}
+		for k, v := range claims {
+			c[k] = v
+		}
+		c["jti"] = fmt.Sprintf("t%d", i)
+		t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+		t.Header["kid"] = f.kids["RS256"]
+		tok, err := t.SignedString(f.rsaKey)
+		if err != nil {
+			return nil, err
+		}
+		f.many = append(f.many, tok)
 	}
 	return f, nil
 }

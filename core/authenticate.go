@@ -30,9 +30,11 @@ var errNoVerifier = fmt.Errorf("%w: no verifier configured", ErrKeysUnavailable)
 //   - Neither: ErrMissingToken, or (nil, nil) when optional is set.
 //   - Otherwise the token goes to Verify, whose error is returned as it is.
 //
-// The token is passed to Verify as given: a caller whose strings alias
-// reused buffers (fasthttp) must copy them first, since the verified-token
-// cache keeps the token. A nil v refuses every request with an error that
+// Nothing keeps authorization or cookie after the call (the verified-token
+// cache stores a copy of the token of its own, and claims and errors never
+// share its bytes), so a caller whose strings alias a buffer that is reused
+// after the call (fasthttp) need not copy them, as long as the buffer does not
+// change during the call. A nil v refuses every request with an error that
 // matches ErrKeysUnavailable (503), never a panic.
 func (v *Verifier) Authenticate(ctx context.Context, authorization []string, cookie string, hasCookie, optional bool) (*Claims, error) {
 	token, err := bearerToken(authorization) // the b64token check follows
@@ -53,20 +55,16 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization []string, coo
 	default:
 		return nil, ErrMissingToken
 	}
-	// The b64token check reads every byte of the token on every request. A
-	// token the verified-token cache holds has passed Verify's stricter
-	// charset check already, so a hit skips it (Verify then finds the entry
-	// again, or verifies in full if it was evicted in between).
-	if !v.cached(token) && !isB64Token(token) {
+	// The b64token check reads every byte of the token. The verified-token
+	// cache holds exact strings of tokens that passed Verify's stricter
+	// charset check, so a hit skips it, and Verify does not look the token
+	// up a second time.
+	e := v.lookup(token)
+	if e == nil && !isB64Token(token) {
 		return nil, ErrInvalidRequest
 	}
 	if v == nil {
 		return nil, errNoVerifier
 	}
-	return v.Verify(ctx, token)
-}
-
-// cached reports whether the verified-token cache holds token.
-func (v *Verifier) cached(token string) bool {
-	return v != nil && v.cache != nil && v.cache.get(token) != nil
+	return v.verifyEntry(ctx, token, e)
 }

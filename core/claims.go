@@ -53,16 +53,32 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 // clone returns a copy of c whose slices are its own; Audience, Groups and
 // Scopes share one new backing array, each capped so that an append to one
 // never writes into another. With up to claimsInline strings in all, the copy
-// and its array are one allocation; otherwise two.
+// and its array are one allocation, no larger than they need (a cache hit
+// makes one on every request); otherwise two.
 func (c *Claims) clone() *Claims {
 	na, ng, ns := len(c.Audience), len(c.Groups), len(c.Scopes)
 	total := na + ng + ns
 	var d *Claims
 	var all []string
-	if total <= claimsInline {
+	switch {
+	case total == 0:
+		d = new(Claims)
+	case total <= 2:
+		box := new(struct {
+			c    Claims
+			strs [2]string
+		})
+		d, all = &box.c, box.strs[:total]
+	case total <= 4:
+		box := new(struct {
+			c    Claims
+			strs [4]string
+		})
+		d, all = &box.c, box.strs[:total]
+	case total <= claimsInline:
 		box := new(claimsBox)
 		d, all = &box.c, box.strs[:total]
-	} else {
+	default:
 		d, all = new(Claims), make([]string, total)
 	}
 	*d = *c

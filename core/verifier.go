@@ -234,45 +234,59 @@ func cloneIssuer(iss Issuer) Issuer {
 // the payload, decoded strictly; iss, which selects that issuer's key set
 // only; the key for kid; the signature; exp, nbf, iat; aud (or client_id);
 // token_use; then Config.Policies. Each call returns a Claims of its own.
+// Verify keeps no reference to token: the cache stores a copy of its own.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
 		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
 	}
+	return v.verifyEntry(ctx, token, v.lookup(token))
+}
+
+// lookup returns the verified-token cache's entry of token, or nil.
+func (v *Verifier) lookup(token string) *cacheEntry {
+	if v == nil || v.cache == nil || len(token) > maxTokenLen {
+		return nil
+	}
+	return v.cache.get(token)
+}
+
+// verifyEntry is Verify once token has been looked up in the cache: e is its
+// entry, or nil. Authenticate calls it too, so that a request looks the token
+// up once.
+func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry) (*Claims, error) {
 	if len(token) > maxTokenLen {
 		return nil, v.fail(ctx, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB"))
 	}
 	now := v.now()
-	if v.cache != nil {
-		if e := v.cache.get(token); e != nil {
-			if !e.key.removed.Load() {
-				if err := v.checkTimes(e.claims, now); err != nil {
-					v.cache.remove(token, e)
-					return nil, v.fail(ctx, err)
-				}
-				c := e.claims.clone()
-				if err := v.authorize(ctx, c); err != nil {
-					return nil, err
-				}
-				return c, nil
+	if e != nil {
+		if !e.key.removed.Load() {
+			if err := v.checkTimes(e.claims, now); err != nil {
+				v.cache.remove(token, e)
+				return nil, v.fail(ctx, err)
 			}
-			v.cache.remove(token, e)
+			c := e.claims.clone()
+			if err := v.authorize(ctx, c); err != nil {
+				return nil, err
+			}
+			return c, nil
 		}
+		v.cache.remove(token, e)
 	}
 	c, key, err := v.verify(ctx, token, now)
 	if err != nil {
 		return nil, v.fail(ctx, err)
 	}
-	var e *cacheEntry
+	var ne *cacheEntry
 	if v.cache != nil {
 		// The cache keeps a template of its own, copied before any policy
 		// sees c; c is the caller's.
-		e = &cacheEntry{claims: c.clone(), key: key, until: c.ExpiresAt.Add(v.leeway)}
+		ne = &cacheEntry{claims: c.clone(), key: key, until: c.ExpiresAt.Add(v.leeway)}
 	}
 	if err := v.authorize(ctx, c); err != nil {
 		return nil, err
 	}
-	if e != nil {
-		v.cache.put(token, e, now)
+	if ne != nil {
+		v.cache.put(token, ne, now)
 	}
 	return c, nil
 }

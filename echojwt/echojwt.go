@@ -71,12 +71,14 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 				return next(c)
 			}
 			r := c.Request()
+			// The header map is read with canonical keys directly: Values would
+			// canonicalize them again on every request (same values, no copy).
 			var cookie string
 			var hasCookie bool
 			if cfg.cookie != "" {
-				cookie, hasCookie = core.CookieValue(r.Header.Values("Cookie"), cfg.cookie)
+				cookie, hasCookie = core.CookieValue(r.Header["Cookie"], cfg.cookie)
 			}
-			claims, err := v.Authenticate(r.Context(), r.Header.Values("Authorization"), cookie, hasCookie, cfg.optional)
+			claims, err := v.Authenticate(r.Context(), r.Header["Authorization"], cookie, hasCookie, cfg.optional)
 			if err != nil {
 				return cfg.fail(c, err)
 			}

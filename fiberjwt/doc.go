@@ -12,9 +12,11 @@
 // byte the one the net/http, Gin and Echo adapters write.
 //
 // Fiber's strings and byte slices alias buffers that fasthttp reuses after
-// the handler returns; the middleware copies the header and cookie values it
-// passes on (the verified-token cache keeps the token), so nothing of the
-// request outlives it.
+// the handler returns. The middleware hands the header and cookie values to
+// core without copying them: core keeps nothing of them after the call (the
+// verified-token cache stores a copy of a newly verified token of its own,
+// and the claims never share the token's bytes), so nothing of the request
+// outlives it, and a request whose token is in the cache copies nothing.
 //
 // Quick start:
 //

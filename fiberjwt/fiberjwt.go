@@ -2,7 +2,6 @@ package fiberjwt
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -76,7 +75,8 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		}
 		var one [1]string
 		auth, cookie, hasCookie := credentials(c, cfg.cookie, one[:0])
-		claims, err := v.Authenticate(c.UserContext(), auth, cookie, hasCookie, cfg.optional)
+		ctx := c.UserContext()
+		claims, err := v.Authenticate(ctx, auth, cookie, hasCookie, cfg.optional)
 		if err != nil {
 			return cfg.fail(c, err)
 		}
@@ -85,15 +85,17 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		}
 		if claims != nil {
 			c.Locals(claimsKey{}, claims)
-			c.SetUserContext(core.NewContext(c.UserContext(), claims))
+			c.SetUserContext(core.NewContext(ctx, claims))
 		}
 		return c.Next()
 	}
 }
 
-// credentials returns copies of every Authorization value and of the
-// cookie's value: the request's bytes alias fasthttp's buffers, and the token
-// may be kept by the verified-token cache. The values are appended to auth.
+// credentials returns every Authorization value and the cookie's value,
+// appended to auth. They alias fasthttp's buffers, which are reused once the
+// request is done, without a copy: core.Verifier.Authenticate keeps nothing
+// of them (its verified-token cache stores a copy of a token of its own, made
+// on a miss only), and the buffers do not change while it runs.
 func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, cookie string, hasCookie bool) {
 	h := &c.Request().Header
 	var cookies []string
@@ -104,16 +106,17 @@ func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, co
 		h.VisitAll(func(k, v []byte) {
 			switch {
 			case utils.EqualFold(utils.UnsafeString(k), fiber.HeaderAuthorization):
-				auth = append(auth, string(v))
+				auth = append(auth, utils.UnsafeString(v))
 			case cookieName != "" && utils.EqualFold(utils.UnsafeString(k), fiber.HeaderCookie):
 				cookies = append(cookies, utils.UnsafeString(v))
 			}
 		})
 	} else {
-		// PeekAll reuses one slice: copy the Authorization values before
-		// the Cookie values are read.
+		// PeekAll reuses the slice it returns (not the values' bytes):
+		// take the Authorization values out of it before the Cookie values
+		// are read.
 		for _, b := range h.PeekAll(fiber.HeaderAuthorization) {
-			auth = append(auth, string(b))
+			auth = append(auth, utils.UnsafeString(b))
 		}
 		if cookieName != "" {
 			for _, b := range h.PeekAll(fiber.HeaderCookie) {
@@ -123,7 +126,6 @@ func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, co
 	}
 	if cookieName != "" {
 		cookie, hasCookie = core.CookieValue(cookies, cookieName)
-		cookie = strings.Clone(cookie)
 	}
 	return auth, cookie, hasCookie
 }

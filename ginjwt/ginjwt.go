@@ -69,12 +69,14 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 			return
 		}
 		r := c.Request
+		// The header map is read with canonical keys directly: Values would
+		// canonicalize them again on every request (same values, no copy).
 		var cookie string
 		var hasCookie bool
 		if cfg.cookie != "" {
-			cookie, hasCookie = core.CookieValue(r.Header.Values("Cookie"), cfg.cookie)
+			cookie, hasCookie = core.CookieValue(r.Header["Cookie"], cfg.cookie)
 		}
-		claims, err := v.Authenticate(r.Context(), r.Header.Values("Authorization"), cookie, hasCookie, cfg.optional)
+		claims, err := v.Authenticate(r.Context(), r.Header["Authorization"], cookie, hasCookie, cfg.optional)
 		if err != nil {
 			cfg.fail(c, err)
 			return

@@ -83,12 +83,14 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The header map is read with canonical keys directly: Values would
+		// canonicalize them again on every request (same values, no copy).
 		var cookie string
 		var hasCookie bool
 		if m.cfg.cookie != "" {
-			cookie, hasCookie = core.CookieValue(r.Header.Values("Cookie"), m.cfg.cookie)
+			cookie, hasCookie = core.CookieValue(r.Header["Cookie"], m.cfg.cookie)
 		}
-		claims, err := m.v.Authenticate(r.Context(), r.Header.Values("Authorization"), cookie, hasCookie, m.cfg.optional)
+		claims, err := m.v.Authenticate(r.Context(), r.Header["Authorization"], cookie, hasCookie, m.cfg.optional)
 		if err != nil {
 			m.cfg.fail(w, r, err)
 			return
