@@ -110,6 +110,7 @@ type Source struct {
 
 	root       context.Context
 	cancelRoot context.CancelFunc
+	running    sync.WaitGroup // refresh goroutines; Close waits for them
 
 	// saveMu orders writers of the tokens (a finishing refresh, SetTokens)
 	// so that the Store always ends with the tokens the Source uses. Only
@@ -202,10 +203,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Close aborts a refresh in flight and makes later calls return ErrClosed.
-// It does not touch the Store.
+// Close aborts a refresh in flight, waits until it has stopped (so nothing
+// is logged or stored after Close returns), and makes later calls return
+// ErrClosed. It does not touch the Store. Do not call it from an Exchanger
+// or a Store.
 func (s *Source) Close() error {
-	s.cancelRoot()
+	s.mu.Lock()
+	s.cancelRoot() // under mu: no refresh can start after this
+	s.mu.Unlock()
+	s.running.Wait()
 	return nil
 }
 
@@ -323,7 +329,11 @@ func (s *Source) startLocked(ctx context.Context) *flight {
 	// the Source's life.
 	fctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(s.root, func() { cancel(ErrClosed) })
-	go s.run(fctx, func() { stop(); cancel(nil) }, f, s.cur, s.gen, s.needLoad)
+	s.running.Add(1)
+	go func(base *Tokens, gen uint64, load bool) {
+		defer s.running.Done()
+		s.run(fctx, func() { stop(); cancel(nil) }, f, base, gen, load)
+	}(s.cur, s.gen, s.needLoad)
 	return f
 }
 
