@@ -19,7 +19,7 @@ type Claims struct {
 	TokenUse  string    // token_use ("id" or "access" for Cognito), or ""
 	ClientID  string    // client_id, or for an ID token without one (Cognito) its single aud
 	Username  string    // username, or else cognito:username
-	Groups    []string  // cognito:groups, or nil
+	Groups    []string  // cognito:groups, else groups when it is an array of strings, or nil
 	Scopes    []string  // the space-separated tokens of scope, or nil
 
 	raw string // the verified payload (decoded JSON), for Decode

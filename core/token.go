@@ -418,7 +418,7 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 	if err != nil {
 		return out, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload: "+err.Error(), err)
 	}
-	var audM, groupsM, scopeM *member
+	var audM, groupsM, plainGroupsM, scopeM *member
 	for i := range ms {
 		m := &ms[i]
 		raw := p[m.start:m.end]
@@ -448,6 +448,8 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 			audM = m
 		case "cognito:groups":
 			groupsM = m
+		case "groups":
+			plainGroupsM = m
 		case "exp", "nbf", "iat":
 			sec, nsec, ok := numericDate(raw)
 			if !ok {
@@ -491,6 +493,13 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 			return out, claimTypeErr("cognito:groups")
 		}
 		nGroups = n
+	} else if plainGroupsM != nil && p[plainGroupsM.start] == '[' {
+		// Other issuers (Keycloak, Okta, Entra ID, oidc-provider) name the
+		// claim "groups". It fills Groups only when it is an array of
+		// strings; any other shape is left to Claims.Decode.
+		if n, ok := countStrings(p[plainGroupsM.start:plainGroupsM.end], false); ok {
+			groupsM, nGroups = plainGroupsM, n
+		}
 	}
 	var scope string
 	if scopeM != nil {

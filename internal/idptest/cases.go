@@ -130,6 +130,7 @@ func Cases(t testing.TB) []Case {
 			if sub == op.Account {
 				expect(t, "tenant", custom.Tenant, op.AccountTenant)
 				expectList(t, "groups", custom.Groups, op.AccountGroups)
+				expectList(t, "Groups", got.Groups, op.AccountGroups) // "groups" fills Claims.Groups too
 			}
 		}
 	}
