@@ -24,12 +24,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,22 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer v.Close()
 
-	ln, err := net.Listen("tcp", env.Addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: newAPI(v, env.Scope), ReadHeaderTimeout: 10 * time.Second}
-	env.Announce(stdout, "http://"+ln.Addr().String())
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return env.ServeHTTP(ctx, stdout, newAPI(v, env.Scope))
 }
 
 // newAPI returns the routes, with v in front of all but /public.

@@ -24,11 +24,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -64,17 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer v.Close()
 
-	ln, err := net.Listen("tcp", env.Addr)
-	if err != nil {
-		return err
-	}
 	app := newAPI(v, env.Scope)
-	env.Announce(stdout, "http://"+ln.Addr().String())
-	go func() {
-		<-ctx.Done()
-		_ = app.ShutdownWithTimeout(5 * time.Second)
-	}()
-	return app.Listener(ln)
+	return env.Serve(ctx, stdout, app.Listener, app.ShutdownWithContext)
 }
 
 // newAPI returns the routes, with v in front of all but /public.
