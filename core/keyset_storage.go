@@ -18,8 +18,9 @@ var errReadOnlyStorage = errors.New("jwtgate: key set storage is read-only")
 // read-only view of the current snapshot: writes come only from fetches.
 //
 // The request path does not use it: keySet.key reads the snapshot directly
-// (no jwkset.JWK marshalling per call). keySetKeyfunc exists for callers
-// that want a jwt.Keyfunc; the benchmarks measure both.
+// (no jwkset.JWK marshalling per call). keySetKeyfunc serves
+// Verifier.Keyfunc, for golang-jwt code of the caller's; the benchmarks
+// measure both.
 type keySetStorage struct{ ks *keySet }
 
 var _ jwkset.Storage = keySetStorage{}
