@@ -54,7 +54,9 @@
 //     are JSON numbers in [0, 253402300799] (fractions allowed); iss, sub,
 //     jti, token_use, client_id, username, cognito:username and scope are
 //     strings; aud is a non-empty string or an array of non-empty strings;
-//     cognito:groups is an array of strings. Nesting is limited to 32 levels.
+//     cognito:groups is an array of strings (without it, another issuer's
+//     groups fills Claims.Groups when it is an array of strings). Nesting is
+//     limited to 32 levels.
 //  5. iss must equal one Issuer.URL exactly (code points; no trailing-slash
 //     or case folding) and selects that issuer's key set only.
 //  6. kid selects the key; without kid, the set must hold exactly one key.
