@@ -213,10 +213,14 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 
 	fmt.Fprintf(out, "\n%d checks: %d passed, %d failed\n", total, total-failed, failed)
 	if *serve {
-		t, err := src.Token(ctx)
-		if err == nil {
-			printCurl(out, apis, t.AccessToken)
-		}
+		// The client's tokens live two seconds; curl gets one that lasts an hour.
+		now := time.Now()
+		long := key.Sign(map[string]any{
+			"iss": iss.URL, "sub": user, "aud": clientID, "client_id": clientID, "scope": "read",
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		})
+		fmt.Fprintf(out, "\nexport TOKEN=%s\n", long)
+		printCurl(out, apis)
 		<-ctx.Done()
 	}
 	if failed > 0 {
@@ -248,15 +252,16 @@ func serveCognito(ctx context.Context, out io.Writer, region, pool, client strin
 			a.stop()
 		}
 	}()
-	printCurl(out, apis, "$ACCESS_TOKEN")
+	fmt.Fprintln(out, "\nexport TOKEN=<an access token of the pool>")
+	printCurl(out, apis)
 	<-ctx.Done()
 	return 0
 }
 
-func printCurl(out io.Writer, apis []*server, token string) {
-	fmt.Fprintln(out, "\nservers are up; Ctrl-C stops them:")
+func printCurl(out io.Writer, apis []*server) {
+	fmt.Fprintln(out, "servers are up; Ctrl-C stops them:")
 	for _, a := range apis {
-		fmt.Fprintf(out, "  %-8s curl -i -H 'Authorization: Bearer %s' %s/hello\n", a.name, token, a.url)
+		fmt.Fprintf(out, "  %-8s curl -i -H \"Authorization: Bearer $TOKEN\" %s/hello\n", a.name, a.url)
 	}
 }
 
