@@ -1,40 +1,20 @@
 package ginjwt_test
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/jwtgate/jwtgate/core"
-	"github.com/jwtgate/jwtgate/core/jwttest"
 	"github.com/jwtgate/jwtgate/ginjwt"
+	"github.com/jwtgate/jwtgate/internal/adaptertest"
 )
 
+// newVerifier is the adapters' shared fixture.
 func newVerifier(tb testing.TB, cacheSize int) (*core.Verifier, string) {
-	tb.Helper()
-	key := jwttest.NewKey("RS256", "k1")
-	idp := jwttest.NewServer(key)
-	tb.Cleanup(idp.Close)
-	v, err := core.New(context.Background(), core.Config{
-		Issuers:   []core.Issuer{{URL: idp.URL, JWKSURL: idp.JWKSURL()}},
-		Audience:  []string{"api"},
-		CacheSize: cacheSize,
-		Logger:    slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		tb.Fatalf("core.New: %v", err)
-	}
-	tb.Cleanup(func() { _ = v.Close() })
-	token := key.Sign(map[string]any{
-		"iss": idp.URL, "aud": "api", "sub": "alice", "scope": "read",
-		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix(),
-	})
-	return v, token
+	return adaptertest.NewVerifier(tb, cacheSize)
 }
 
 func newEngine(mw ...gin.HandlerFunc) *gin.Engine {
