@@ -20,13 +20,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -35,14 +29,7 @@ import (
 	"github.com/jwtgate/jwtgate/fiberjwt"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "fiber:", err)
-		os.Exit(1)
-	}
-}
+func main() { exampleenv.Main("fiber", run) }
 
 // run serves the API until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

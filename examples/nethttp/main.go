@@ -21,28 +21,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/jwtgate/jwtgate/core"
 	"github.com/jwtgate/jwtgate/examples/internal/exampleenv"
 	"github.com/jwtgate/jwtgate/nethttp"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "nethttp:", err)
-		os.Exit(1)
-	}
-}
+func main() { exampleenv.Main("nethttp", run) }
 
 // run serves the API until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
