@@ -34,7 +34,7 @@ type keySetOptions struct {
 	Logger     *slog.Logger // nil: slog.Default()
 
 	// Now is accepted for symmetry with Config but not used for refresh
-	// timing: rate limits and ksBackoff run on the monotonic clock, so a fixed
+	// timing: rate limits and backoff run on the monotonic clock, so a fixed
 	// test clock cannot freeze key rotation.
 	Now func() time.Time
 
@@ -48,8 +48,8 @@ type keySetOptions struct {
 	minInterval     time.Duration // at most one on-demand (unknown kid) fetch per this; default 30 s
 	negativeTTL     time.Duration // a kid missing after a fresh fetch fails fast this long; default 5 min
 	waitMax         time.Duration // a request waits at most this for an on-demand fetch; default 2 s
-	retryMin        time.Duration // first ksBackoff after a failed fetch; default 1 s
-	retryMax        time.Duration // ksBackoff cap; default 1 min
+	retryMin        time.Duration // first backoff after a failed fetch; default 1 s
+	retryMax        time.Duration // backoff cap; default 1 min
 	retryAfterMax   time.Duration // Retry-After is honoured up to this; default 10 min
 	insecureHTTP    bool          // allow http:// to non-loopback hosts (tests only)
 }

@@ -8,11 +8,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // errRedirect is returned for any redirect: JWKS and discovery fetches never
@@ -69,21 +70,12 @@ func checkFetchURL(raw string, insecure bool) error {
 	case "https":
 		return nil
 	case "http":
-		if insecure || isLoopbackHost(u.Hostname()) {
+		if insecure || httpx.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("jwtgate: URL %q must use https (http only for loopback hosts)", raw)
 	}
 	return fmt.Errorf("jwtgate: URL %q must use https", raw)
-}
-
-// isLoopbackHost reports whether host is localhost, 127.0.0.0/8 or ::1.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Unmap().IsLoopback()
 }
 
 // fetch loads the remote set once: discovery first when the JWKS URL is not
@@ -164,7 +156,7 @@ func (ks *keySet) get(ctx context.Context, u string, res *fetchResult) ([]byte, 
 
 	if resp.StatusCode != http.StatusOK {
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now(), ks.opts.retryAfterMax)
+			res.retryAfter = httpx.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), ks.opts.retryAfterMax)
 		}
 		return nil, fmt.Errorf("jwtgate: fetching %s: status %d", u, resp.StatusCode)
 	}
@@ -213,28 +205,4 @@ func parseMaxAge(values []string) time.Duration {
 		}
 	}
 	return -1
-}
-
-// parseRetryAfter reads Retry-After (delay seconds or an HTTP date) and
-// bounds it to [0, limit]. An absent or unreadable value is 0.
-func parseRetryAfter(v string, now time.Time, limit time.Duration) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(limit/time.Second) {
-			return limit
-		}
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	} else {
-		return 0
-	}
-	return min(max(d, 0), limit)
 }

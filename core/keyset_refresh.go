@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // startLocked starts a shared fetch and makes it the one in progress.
@@ -64,7 +66,7 @@ func (ks *keySet) run(f *keyFlight) {
 
 // loop refreshes the set in the background until ctx ends or close: at the
 // Cache-Control max-age (clamped) or the refresh interval after a success,
-// with exponential ksBackoff and jitter after failures, never before a
+// with jittered exponential backoff after failures, never before a
 // Retry-After.
 func (ks *keySet) loop(ctx context.Context, f *keyFlight) {
 	r := ks.remote
@@ -86,7 +88,7 @@ func (ks *keySet) loop(ctx context.Context, f *keyFlight) {
 			d -= rand.N(d/10 + 1) // up to 10% early, so a fleet does not refresh in step
 		} else {
 			failures++
-			d = ksBackoff(failures, ks.opts.retryMin, ks.opts.retryMax)
+			d = httpx.Backoff(failures-1, ks.opts.retryMin, ks.opts.retryMax)
 			d = max(d, f.retryAfter)
 		}
 		t := time.NewTimer(d)
@@ -106,17 +108,4 @@ func (ks *keySet) loop(ctx context.Context, f *keyFlight) {
 		}
 		ks.mu.Unlock()
 	}
-}
-
-// ksBackoff is the wait after the n-th consecutive failure: lo·2^(n-1) capped
-// at hi, with "equal jitter" (half fixed, half random) so many verifiers do
-// not retry in step.
-func ksBackoff(n int, lo, hi time.Duration) time.Duration {
-	d := lo
-	for i := 1; i < n && d < hi; i++ {
-		d *= 2
-	}
-	d = min(d, hi)
-	half := d / 2
-	return half + rand.N(half+1)
 }

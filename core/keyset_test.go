@@ -333,28 +333,6 @@ func TestKeySetHelpers(t *testing.T) {
 	if got := jwkBitLen([]byte{0, 0x01, 0}); got != 9 {
 		t.Errorf("jwkBitLen = %d; want 9", got)
 	}
-	for n := 1; n <= 12; n++ {
-		d := ksBackoff(n, time.Second, time.Minute)
-		want := min(time.Second<<(n-1), time.Minute)
-		if d < want/2 || d > want {
-			t.Errorf("ksBackoff(%d) = %v; want in [%v, %v]", n, d, want/2, want)
-		}
-	}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, c := range []struct {
-		v    string
-		want time.Duration
-	}{
-		{"", 0}, {"5", 5 * time.Second}, {"0", 0}, {"-3", 0}, {"abc", 0}, {"99999999999", time.Minute},
-		{now.Add(30 * time.Second).Format(time.RFC1123), 30 * time.Second},
-		{now.Add(-30 * time.Second).Format(time.RFC1123), 0},
-		{now.Add(time.Hour).Format(time.RFC1123), time.Minute},
-	} {
-		v := strings.Replace(c.v, "UTC", "GMT", 1)
-		if got := parseRetryAfter(v, now, time.Minute); got != c.want {
-			t.Errorf("parseRetryAfter(%q) = %v; want %v", v, got, c.want)
-		}
-	}
 	for _, c := range []struct {
 		v    []string
 		want time.Duration

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // This file maps requests and errors to the wire (RFC 6750). It is the only
@@ -74,7 +76,7 @@ func bearerToken(authorization []string) (string, error) {
 	if len(value) == len(scheme) {
 		return "", ErrInvalidRequest // "Bearer" alone
 	}
-	if isTchar(value[len(scheme)]) {
+	if httpx.IsTchar(value[len(scheme)]) {
 		return "", ErrMissingToken // a longer scheme name, such as "Bearerx"
 	}
 	rest := value[len(scheme):]
@@ -583,15 +585,6 @@ func isB64Char(c byte) bool {
 		return b64Lo>>c&1 != 0
 	}
 	return c < 128 && b64Hi>>(c-64)&1 != 0
-}
-
-// isTchar reports whether c is an RFC 9110 tchar (a character of a token
-// such as an auth-scheme).
-func isTchar(c byte) bool {
-	if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // trimOWS removes leading and trailing spaces and tabs.
