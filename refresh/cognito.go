@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -48,15 +49,14 @@ type CognitoConfig struct {
 	// DeviceKey is sent as DEVICE_KEY / DeviceKey when the pool remembers
 	// devices. If empty, none is sent.
 	DeviceKey string
-	// HTTPClient lends its Transport (TLS, proxies). Redirects are never
-	// followed and the SDK's own retries are off whatever it says (the Source
-	// retries). If nil, http.DefaultTransport is used.
-	HTTPClient *http.Client
 }
 
 // CognitoExchanger refreshes through the Cognito user pool API
 // (cognito-idp InitiateAuth REFRESH_TOKEN_AUTH, or GetTokensFromRefreshToken)
 // with anonymous credentials: these operations take no SigV4 signature.
+// Requests go through the Transport of the Source's WithHTTPClient, if set;
+// redirects are never followed and the SDK's own retries are off (the Source
+// retries).
 type CognitoExchanger struct {
 	cfg    CognitoConfig
 	client *cip.Client
@@ -84,23 +84,27 @@ func NewCognitoExchanger(cfg CognitoConfig) (*CognitoExchanger, error) {
 		}
 		base = aws.String(cfg.Endpoint)
 	}
-	var rt http.RoundTripper = http.DefaultTransport
-	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
-		rt = cfg.HTTPClient.Transport
-	}
-	hc := &http.Client{
-		Transport:     rt,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 	client := cip.New(cip.Options{
 		Region:       cfg.Region,
 		BaseEndpoint: base,
 		Credentials:  aws.AnonymousCredentials{},
 		Retryer:      aws.NopRetryer{},
-		HTTPClient:   hc,
+		HTTPClient:   apiClient(nil),
 	})
-	cfg.HTTPClient = nil
 	return &CognitoExchanger{cfg: cfg, client: client}, nil
+}
+
+// apiClient is the client for Cognito API calls: hc's Transport (or
+// http.DefaultTransport) and no redirects.
+func apiClient(hc *http.Client) *http.Client {
+	var rt http.RoundTripper = http.DefaultTransport
+	if hc != nil && hc.Transport != nil {
+		rt = hc.Transport
+	}
+	return &http.Client{
+		Transport:     rt,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func isLoopback(host string) bool {
@@ -119,10 +123,25 @@ func SecretHash(username, clientID, clientSecret string) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Exchange implements Exchanger.
+// Exchange implements Exchanger, with time.Now as the clock. Without the
+// current tokens, SECRET_HASH needs CognitoConfig.Username.
 func (x *CognitoExchanger) Exchange(ctx context.Context, refreshToken string) (*Tokens, error) {
-	if refreshToken == "" {
+	return x.ExchangeRequest(ctx, Request{Current: &Tokens{RefreshToken: refreshToken}, Now: time.Now()})
+}
+
+// ExchangeRequest implements RequestExchanger: it swaps
+// r.Current.RefreshToken, takes the SECRET_HASH user name from r.Current's
+// tokens when CognitoConfig.Username is empty, and measures ExpiresIn from
+// r.Now.
+func (x *CognitoExchanger) ExchangeRequest(ctx context.Context, r Request) (*Tokens, error) {
+	if r.Current == nil || r.Current.RefreshToken == "" {
 		return nil, errNoRefreshToken
+	}
+	refreshToken := r.Current.RefreshToken
+	var opts []func(*cip.Options)
+	if r.HTTPClient != nil {
+		hc := apiClient(r.HTTPClient)
+		opts = append(opts, func(o *cip.Options) { o.HTTPClient = hc })
 	}
 	var (
 		res *types.AuthenticationResultType
@@ -140,14 +159,14 @@ func (x *CognitoExchanger) Exchange(ctx context.Context, refreshToken string) (*
 			in.DeviceKey = aws.String(x.cfg.DeviceKey)
 		}
 		var out *cip.GetTokensFromRefreshTokenOutput
-		out, err = x.client.GetTokensFromRefreshToken(ctx, in)
+		out, err = x.client.GetTokensFromRefreshToken(ctx, in, opts...)
 		if out != nil {
 			res = out.AuthenticationResult
 		}
 	} else {
 		params := map[string]string{"REFRESH_TOKEN": refreshToken}
 		if x.cfg.ClientSecret != "" {
-			user := x.username(ctx)
+			user := x.username(r.Current)
 			if user == "" {
 				return nil, &ExchangeError{Kind: ErrMisconfigured,
 					Err: errors.New("SECRET_HASH needs a user name: set CognitoConfig.Username")}
@@ -162,7 +181,7 @@ func (x *CognitoExchanger) Exchange(ctx context.Context, refreshToken string) (*
 			AuthFlow:       types.AuthFlowTypeRefreshTokenAuth,
 			ClientId:       aws.String(x.cfg.ClientID),
 			AuthParameters: params,
-		})
+		}, opts...)
 		if out != nil {
 			res = out.AuthenticationResult
 			if res == nil && out.ChallengeName != "" {
@@ -172,28 +191,26 @@ func (x *CognitoExchanger) Exchange(ctx context.Context, refreshToken string) (*
 		}
 	}
 	if err != nil {
-		return nil, classifyCognito(ctx, err, secretsOf(ctx, refreshToken, x.cfg.ClientSecret))
+		return nil, classifyCognito(err, r.Now, secretsOf(r, x.cfg.ClientSecret))
 	}
 	if res == nil {
 		return nil, &ExchangeError{Kind: ErrInvalidResponse, Err: errors.New("no AuthenticationResult")}
 	}
-	received := nowFrom(ctx)
 	return &Tokens{
 		AccessToken:  aws.ToString(res.AccessToken),
 		IDToken:      aws.ToString(res.IdToken),
 		RefreshToken: aws.ToString(res.RefreshToken),
 		TokenType:    aws.ToString(res.TokenType),
-		Expiry:       expiryFromSeconds(int64(res.ExpiresIn), received),
+		Expiry:       expiryFromSeconds(int64(res.ExpiresIn), r.Now),
 	}, nil
 }
 
 // username is the Cognito user name for SECRET_HASH: the configured one, or
 // the (unverified) username claim of the tokens being replaced.
-func (x *CognitoExchanger) username(ctx context.Context) string {
+func (x *CognitoExchanger) username(cur *Tokens) string {
 	if x.cfg.Username != "" {
 		return x.cfg.Username
 	}
-	cur := currentTokens(ctx)
 	if cur == nil {
 		return ""
 	}
@@ -208,7 +225,7 @@ func (x *CognitoExchanger) username(ctx context.Context) string {
 
 // classifyCognito maps an SDK error to an *ExchangeError. The exception
 // message goes to Description only.
-func classifyCognito(ctx context.Context, err error, secrets []string) error {
+func classifyCognito(err error, now time.Time, secrets []string) error {
 	xe := &ExchangeError{}
 	var hs interface {
 		HTTPStatusCode() int
@@ -217,7 +234,7 @@ func classifyCognito(ctx context.Context, err error, secrets []string) error {
 	if errors.As(err, &hs) {
 		xe.StatusCode = hs.HTTPStatusCode()
 		if r := hs.HTTPResponse(); r != nil && r.Response != nil {
-			xe.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), nowFrom(ctx))
+			xe.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), now)
 		}
 	}
 	var ae smithy.APIError

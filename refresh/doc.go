@@ -16,14 +16,27 @@
 //	api := &http.Client{Transport: src.Transport(nil)}
 //	resp, err := api.Get("https://api.example.com/things")
 //	if errors.Is(err, refresh.ErrReauthenticate) {
-//		// the refresh token is dead: sign in again, then src.SetTokens(ctx, t)
+//		// first run (ErrNoToken) or a dead refresh token: sign in, then
+//		// src.SetTokens(ctx, refresh.FromOAuth2Token(tok))
 //	}
 //
 // For Cognito's own API use NewCognitoExchanger (InitiateAuth
 // REFRESH_TOKEN_AUTH, with SECRET_HASH for clients with a secret, or
 // GetTokensFromRefreshToken for app clients with refresh-token rotation).
 // Cognito's /oauth2/token endpoint works with NewOAuth2Exchanger. Code that
-// speaks golang.org/x/oauth2 can use Source.TokenSource.
+// speaks golang.org/x/oauth2 can use Source.TokenSource, and
+// FromOAuth2Token converts the tokens of a sign-in done with it.
+//
+// # Configuration
+//
+// An exchanger is built from the description of the issuer and client
+// (an oauth2.Config, a CognitoConfig) and nothing else; everything about how
+// refreshes run is an Option of the Source: the Store, timeouts, retries,
+// the clock, the logger and the HTTP client for the token endpoint
+// (WithHTTPClient). The Source hands what an exchange needs to the exchanger
+// as arguments: a RequestExchanger receives a Request with the tokens being
+// replaced, the Source's clock reading and the HTTP client. A custom
+// Exchanger that only implements Exchange gets the refresh token alone.
 //
 // # What a Source does
 //
@@ -84,7 +97,9 @@
 // # Security
 //
 // Tokens, client secrets and Authorization values never appear in log
-// records or error strings produced by this package: server error
+// records or error strings produced by this package, and a Tokens value
+// printed with fmt or logged with log/slog shows only which tokens it holds,
+// their type and expiry. Server error
 // descriptions are kept in ExchangeError.Description, out of Error, and token
 // response bodies are never quoted. The refresh token is sent only in the
 // body of a POST to the token endpoint (or the Cognito API), never in a URL

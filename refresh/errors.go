@@ -19,6 +19,13 @@ var (
 	// caller, without contacting the token endpoint, until SetTokens is called.
 	ErrReauthenticate = errors.New("refresh: sign-in required: the refresh token is expired, revoked or reused")
 
+	// ErrNoToken means the Source has no tokens yet: none were given to
+	// NewSource, the Store holds none, and SetTokens was not called. It is
+	// what a first run meets before the user signs in. Errors that match it
+	// also match ErrReauthenticate, so code that signs in again on
+	// ErrReauthenticate handles the first run too.
+	ErrNoToken = errors.New("refresh: no tokens yet: sign in first")
+
 	// ErrMisconfigured means the token endpoint rejected the client itself
 	// (invalid_client, unauthorized_client, invalid_scope, an unknown client
 	// id, a bad SECRET_HASH, a redirect) or the exchanger is set up wrongly.
@@ -48,8 +55,14 @@ var (
 // context.Canceled.
 var errClosed = fmt.Errorf("%w: %w", ErrClosed, context.Canceled)
 
-// errNoTokens is returned by a Source that has no tokens to refresh.
-var errNoTokens = fmt.Errorf("%w (no tokens: sign in first)", ErrReauthenticate)
+// errNoTokens is returned by a Source that has no tokens: it matches
+// ErrNoToken and ErrReauthenticate, and reads as ErrNoToken.
+var errNoTokens error = noTokenError{}
+
+type noTokenError struct{}
+
+func (noTokenError) Error() string   { return ErrNoToken.Error() }
+func (noTokenError) Unwrap() []error { return []error{ErrNoToken, ErrReauthenticate} }
 
 // errNoRefreshToken is returned when the tokens hold no refresh token.
 var errNoRefreshToken = fmt.Errorf("%w (no refresh token)", ErrReauthenticate)

@@ -213,11 +213,11 @@ func (p *idp) refreshToken(v string) string {
 	return v
 }
 
-func (p *idp) exchanger(opts ...ExchangerOption) *OAuth2Exchanger {
+func (p *idp) exchanger() *OAuth2Exchanger {
 	return NewOAuth2Exchanger(&oauth2.Config{
 		ClientID: p.clientID, ClientSecret: p.secret,
 		Endpoint: oauth2.Endpoint{TokenURL: p.srv.URL + "/token"},
-	}, opts...)
+	})
 }
 
 func (p *idp) timesSeen(rt string) int {

@@ -111,9 +111,9 @@ func TestIntegrationCognitoOAuth2TokenEndpoint(t *testing.T) {
 	x := refresh.NewOAuth2Exchanger(&oauth2.Config{
 		ClientID: c.PublicClientID,
 		Endpoint: oauth2.Endpoint{TokenURL: c.TokenURL()},
-	}, refresh.WithHTTPClient(&http.Client{Transport: cap}))
+	})
 	time.Sleep(1100 * time.Millisecond)
-	src := refresh.NewSource(x, expired(access, id, rt))
+	src := refresh.NewSource(x, expired(access, id, rt), refresh.WithHTTPClient(&http.Client{Transport: cap}))
 	defer src.Close()
 	tok, err := src.Token(context.Background())
 	if err != nil {
@@ -146,13 +146,12 @@ func TestIntegrationCognitoSecretHash(t *testing.T) {
 		Endpoint:     c.Endpoint,
 		ClientID:     c.ConfidentialClientID,
 		ClientSecret: c.ConfidentialClientSecret,
-		HTTPClient:   &http.Client{Transport: cap},
 		// Username empty: taken from the access token's username claim.
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := refresh.NewSource(x, expired(access, id, rt))
+	src := refresh.NewSource(x, expired(access, id, rt), refresh.WithHTTPClient(&http.Client{Transport: cap}))
 	defer src.Close()
 	tok, err := src.Token(context.Background())
 	if err != nil {
@@ -241,10 +240,11 @@ func TestIntegrationOIDCRotatingPublicClient(t *testing.T) {
 	x := refresh.NewOAuth2Exchanger(&oauth2.Config{
 		ClientID: o.PublicClientID,
 		Endpoint: oauth2.Endpoint{TokenURL: o.TokenURL()},
-	}, refresh.WithHTTPClient(&http.Client{Transport: cap}))
+	})
 	now := time.Now()
 	clock := func() time.Time { return now }
-	src := refresh.NewSource(x, expired(first.AccessToken, first.IDToken, first.RefreshToken), refresh.WithClock(clock))
+	src := refresh.NewSource(x, expired(first.AccessToken, first.IDToken, first.RefreshToken),
+		refresh.WithClock(clock), refresh.WithHTTPClient(&http.Client{Transport: cap}))
 	defer src.Close()
 
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -25,22 +26,6 @@ const maxTokenResponse = 1 << 20
 type OAuth2Exchanger struct {
 	cfg    oauth2.Config
 	client *http.Client
-}
-
-// ExchangerOption configures an OAuth2Exchanger.
-type ExchangerOption func(*OAuth2Exchanger)
-
-// WithHTTPClient lends hc's Transport to the exchanger (TLS settings,
-// proxies). Whatever hc says, redirects are never followed (a 307 would
-// re-send the refresh token and client secret elsewhere), answers are capped
-// at 1 MiB and timeouts come from the Source. If nil, http.DefaultTransport
-// is used.
-func WithHTTPClient(hc *http.Client) ExchangerOption {
-	return func(x *OAuth2Exchanger) {
-		if hc != nil && hc.Transport != nil {
-			x.client.Transport = &tokenTransport{base: hc.Transport}
-		}
-	}
 }
 
 // NewOAuth2Exchanger returns an Exchanger for cfg's token endpoint
@@ -59,8 +44,9 @@ func WithHTTPClient(hc *http.Client) ExchangerOption {
 // invalid_grant → ErrReauthenticate; invalid_client, unauthorized_client,
 // invalid_scope, invalid_request, unsupported_grant_type, a redirect or
 // another 4xx → ErrMisconfigured; 429, 5xx and network errors →
-// ErrUnavailable (with Retry-After).
-func NewOAuth2Exchanger(cfg *oauth2.Config, opts ...ExchangerOption) *OAuth2Exchanger {
+// ErrUnavailable (with Retry-After). Requests go through the Transport of the
+// Source's WithHTTPClient, if set.
+func NewOAuth2Exchanger(cfg *oauth2.Config) *OAuth2Exchanger {
 	x := &OAuth2Exchanger{}
 	if cfg != nil {
 		x.cfg = oauth2.Config{
@@ -78,37 +64,53 @@ func NewOAuth2Exchanger(cfg *oauth2.Config, opts ...ExchangerOption) *OAuth2Exch
 			x.cfg.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
 		}
 	}
-	x.client = &http.Client{
-		Transport:     &tokenTransport{base: http.DefaultTransport},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	for _, o := range opts {
-		if o != nil {
-			o(x)
-		}
-	}
+	x.client = tokenClient(nil)
 	return x
 }
 
-// Exchange implements Exchanger: one POST grant_type=refresh_token.
+// tokenClient is the client for token endpoint requests: hc's Transport (or
+// http.DefaultTransport), no redirects, capped and checked answers.
+func tokenClient(hc *http.Client) *http.Client {
+	var base http.RoundTripper = http.DefaultTransport
+	if hc != nil && hc.Transport != nil {
+		base = hc.Transport
+	}
+	return &http.Client{
+		Transport:     &tokenTransport{base: base},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Exchange implements Exchanger: one POST grant_type=refresh_token, with
+// time.Now as the clock.
 func (x *OAuth2Exchanger) Exchange(ctx context.Context, refreshToken string) (*Tokens, error) {
+	return x.ExchangeRequest(ctx, Request{Current: &Tokens{RefreshToken: refreshToken}, Now: time.Now()})
+}
+
+// ExchangeRequest implements RequestExchanger: one POST
+// grant_type=refresh_token for r.Current.RefreshToken; expires_in is
+// measured from r.Now.
+func (x *OAuth2Exchanger) ExchangeRequest(ctx context.Context, r Request) (*Tokens, error) {
 	if x.cfg.Endpoint.TokenURL == "" {
 		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: errors.New("no token URL")}
 	}
-	if refreshToken == "" {
+	if r.Current == nil || r.Current.RefreshToken == "" {
 		return nil, errNoRefreshToken
 	}
-	hctx := context.WithValue(ctx, oauth2.HTTPClient, x.client)
-	tok, err := x.cfg.TokenSource(hctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, x.classify(ctx, err, refreshToken)
+	client := x.client
+	if r.HTTPClient != nil {
+		client = tokenClient(r.HTTPClient)
 	}
-	received := nowFrom(ctx)
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, client)
+	tok, err := x.cfg.TokenSource(hctx, &oauth2.Token{RefreshToken: r.Current.RefreshToken}).Token()
+	if err != nil {
+		return nil, x.classify(ctx, err, r)
+	}
 	t := &Tokens{
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
 		TokenType:    tok.TokenType,
-		Expiry:       expiryFromSeconds(expiresIn(tok), received),
+		Expiry:       expiryFromSeconds(expiresIn(tok), r.Now),
 	}
 	if id, ok := tok.Extra("id_token").(string); ok {
 		t.IDToken = id
@@ -143,13 +145,13 @@ func expiresIn(tok *oauth2.Token) int64 {
 
 // classify maps an x/oauth2 error to an *ExchangeError without keeping any
 // text that may echo the response body.
-func (x *OAuth2Exchanger) classify(ctx context.Context, err error, refreshToken string) error {
+func (x *OAuth2Exchanger) classify(ctx context.Context, err error, r Request) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		xe := &ExchangeError{Code: re.ErrorCode, Description: scrub(re.ErrorDescription, secretsOf(ctx, refreshToken, x.cfg.ClientSecret)...)}
+		xe := &ExchangeError{Code: re.ErrorCode, Description: scrub(re.ErrorDescription, secretsOf(r, x.cfg.ClientSecret)...)}
 		if re.Response != nil {
 			xe.StatusCode = re.Response.StatusCode
-			xe.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), nowFrom(ctx))
+			xe.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), r.Now)
 		}
 		xe.Kind = oauthErrorKind(re.ErrorCode, xe.StatusCode)
 		if xe.StatusCode >= 300 && xe.StatusCode < 400 {
@@ -200,8 +202,8 @@ func oauthErrorKind(code string, status int) error {
 }
 
 // secretsOf lists the secrets an error description might echo.
-func secretsOf(ctx context.Context, extra ...string) []string {
-	if cur := currentTokens(ctx); cur != nil {
+func secretsOf(r Request, extra ...string) []string {
+	if cur := r.Current; cur != nil {
 		extra = append(extra, cur.AccessToken, cur.IDToken, cur.RefreshToken)
 	}
 	return extra

@@ -1054,11 +1054,11 @@ func TestR22ShutdownDuringRefresh(t *testing.T) {
 			runtime.GC()
 			before := runtime.NumGoroutine()
 
-			x := NewOAuth2Exchanger(oauth2Config{TokenURL: srv.URL}.cfg(), WithHTTPClient(&http.Client{Transport: tr}))
+			x := NewOAuth2Exchanger(oauth2Config{TokenURL: srv.URL}.cfg())
 			root, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			src := NewSource(x, &Tokens{AccessToken: e.sec.add("AT-x"), RefreshToken: e.sec.add("RT-x"), Expiry: time.Now()},
-				WithContext(root), WithLogger(e.log))
+				WithContext(root), WithLogger(e.log), WithHTTPClient(&http.Client{Transport: tr}))
 			const n = 20
 			errs := make(chan error, n)
 			for range n {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +20,34 @@ import (
 // An answer without a refresh token is fine: the Source keeps the one it
 // sent. An answer whose Expiry is zero gets its expiry from the access
 // token's exp claim, if it is a JWT.
+//
+// An Exchanger that also needs the tokens being replaced or the Source's
+// clock implements RequestExchanger as well.
 type Exchanger interface {
 	Exchange(ctx context.Context, refreshToken string) (*Tokens, error)
+}
+
+// RequestExchanger is an Exchanger that wants to know more than the refresh
+// token: a Source that holds one calls ExchangeRequest instead of Exchange.
+// The exchangers of this package implement it.
+type RequestExchanger interface {
+	Exchanger
+	// ExchangeRequest swaps r.Current.RefreshToken for new tokens, under
+	// the same rules as Exchange.
+	ExchangeRequest(ctx context.Context, r Request) (*Tokens, error)
+}
+
+// Request is one exchange as a Source asks for it.
+type Request struct {
+	// Current is a copy of the tokens being replaced; Current.RefreshToken
+	// is the refresh token to swap. Never nil when a Source calls.
+	Current *Tokens
+	// Now is the Source's clock (see WithClock) read when the attempt
+	// starts. An expires_in is measured from it.
+	Now time.Time
+	// HTTPClient is the client set with WithHTTPClient, nil if none. An
+	// Exchanger that speaks HTTP should send through its Transport.
+	HTTPClient *http.Client
 }
 
 // Store persists tokens across restarts. A Source calls Save with the new
@@ -73,6 +100,15 @@ func WithMaxLifetime(d time.Duration) Option { return func(s *Source) { s.maxLif
 // tests). If nil, time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
 
+// WithHTTPClient lends hc's Transport (TLS settings, proxies) to the
+// exchanges the Source runs: the built-in exchangers send their requests to
+// the token endpoint or the Cognito API through it. Whatever hc says,
+// redirects are not followed (a 307 would re-send the refresh token and the
+// client secret to another host), answers are capped at 1 MiB and timeouts
+// come from WithTimeout. It does not affect Transport, which has its own
+// base. If nil, http.DefaultTransport is used.
+func WithHTTPClient(hc *http.Client) Option { return func(s *Source) { s.httpClient = hc } }
+
 // WithLogger sets the logger for refresh events. Records never contain a
 // token or a secret. If nil, nothing is logged.
 func WithLogger(l *slog.Logger) Option { return func(s *Source) { s.log = l } }
@@ -102,6 +138,8 @@ type Source struct {
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error
 	parent context.Context
+
+	httpClient *http.Client
 
 	delta, timeout, maxLifetime time.Duration
 	backoffBase, backoffMax     time.Duration
@@ -435,11 +473,18 @@ func (s *Source) backoff(n int) time.Duration {
 func (s *Source) exchangeOnce(ctx context.Context, base *Tokens) (*Tokens, error) {
 	actx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	actx = withExchangeValues(actx, base.clone(), s.now)
-	if s.x == nil {
+	var (
+		nt  *Tokens
+		err error
+	)
+	switch x := s.x.(type) {
+	case nil:
 		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: errors.New("the Source has no Exchanger")}
+	case RequestExchanger:
+		nt, err = x.ExchangeRequest(actx, Request{Current: base.clone(), Now: s.now(), HTTPClient: s.httpClient})
+	default:
+		nt, err = x.Exchange(actx, base.RefreshToken)
 	}
-	nt, err := s.x.Exchange(actx, base.RefreshToken)
 	if err != nil {
 		var xe *ExchangeError
 		if errors.As(err, &xe) {

@@ -1,17 +1,25 @@
 package refresh
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // Tokens is what a sign-in or a refresh yields. A Source never changes a
 // Tokens value it has handed out or been given: it stores copies.
 //
-// Tokens holds secrets: do not log it.
+// Tokens holds secrets. Printing it with the fmt package (any verb, value or
+// pointer) or logging it with log/slog shows which tokens are present, the
+// type and the expiry, never the token values. Its JSON encoding, used by
+// FileStore, does hold them.
 type Tokens struct {
 	// AccessToken is sent as "Authorization: Bearer …".
 	AccessToken string `json:"access_token"`
@@ -27,19 +35,62 @@ type Tokens struct {
 	Expiry time.Time `json:"expiry,omitzero"`
 }
 
-// String hides the token values, so a Tokens printed by mistake leaks
-// nothing.
-func (t *Tokens) String() string {
+// FromOAuth2Token converts a token from golang.org/x/oauth2 (for example
+// the answer of Config.PasswordCredentialsToken or Config.Exchange at
+// sign-in) into Tokens: the ID token comes from Extra("id_token"). It
+// returns nil for a nil token.
+func FromOAuth2Token(t *oauth2.Token) *Tokens {
 	if t == nil {
-		return "<nil>"
+		return nil
+	}
+	id, _ := t.Extra("id_token").(string)
+	return &Tokens{
+		AccessToken:  t.AccessToken,
+		IDToken:      id,
+		RefreshToken: t.RefreshToken,
+		TokenType:    t.TokenType,
+		Expiry:       t.Expiry,
+	}
+}
+
+// String describes t without its token values, e.g.
+// "refresh.Tokens{AccessToken:<redacted> IDToken:\"\" RefreshToken:<redacted>
+// TokenType:Bearer Expiry:2026-01-02T03:04:05Z}".
+func (t Tokens) String() string {
+	expiry := "unknown"
+	if !t.Expiry.IsZero() {
+		expiry = t.Expiry.Format(time.RFC3339)
 	}
 	return "refresh.Tokens{AccessToken:" + redacted(t.AccessToken) +
 		" IDToken:" + redacted(t.IDToken) + " RefreshToken:" + redacted(t.RefreshToken) +
-		" TokenType:" + t.TokenType + " Expiry:" + t.Expiry.Format(time.RFC3339) + "}"
+		" TokenType:" + strconv.Quote(sanitizeCode(t.TokenType)) + " Expiry:" + expiry + "}"
 }
 
-// GoString is String, for %#v.
-func (t *Tokens) GoString() string { return t.String() }
+// GoString is String, so that %#v hides the token values too.
+func (t Tokens) GoString() string { return t.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %+v, %#v, %s, %q, %x,
+// %d, …) prints String, so no verb reaches the token values.
+func (t Tokens) Format(f fmt.State, verb rune) {
+	io.WriteString(f, t.String())
+}
+
+// LogValue implements slog.LogValuer: a group with the kinds of token
+// present, the token type and the expiry, never a token value.
+func (t Tokens) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs,
+		slog.Bool("access_token", t.AccessToken != ""),
+		slog.Bool("id_token", t.IDToken != ""),
+		slog.Bool("refresh_token", t.RefreshToken != ""))
+	if t.TokenType != "" {
+		attrs = append(attrs, slog.String("token_type", sanitizeCode(t.TokenType)))
+	}
+	if !t.Expiry.IsZero() {
+		attrs = append(attrs, slog.Time("expiry", t.Expiry))
+	}
+	return slog.GroupValue(attrs...)
+}
 
 func redacted(s string) string {
 	if s == "" {
@@ -123,31 +174,6 @@ func expiryFromJWT(accessToken string, received time.Time) time.Time {
 		return received.Add(time.Duration(exp-iat) * time.Second)
 	}
 	return time.Unix(exp, 0)
-}
-
-// ctxKey keys the values a Source hands its exchanger through the context.
-type ctxKey int
-
-const (
-	currentTokensKey ctxKey = iota // *Tokens being replaced
-	clockKey                       // func() time.Time
-)
-
-func withExchangeValues(ctx context.Context, cur *Tokens, now func() time.Time) context.Context {
-	ctx = context.WithValue(ctx, currentTokensKey, cur)
-	return context.WithValue(ctx, clockKey, now)
-}
-
-func currentTokens(ctx context.Context) *Tokens {
-	t, _ := ctx.Value(currentTokensKey).(*Tokens)
-	return t
-}
-
-func nowFrom(ctx context.Context) time.Time {
-	if f, ok := ctx.Value(clockKey).(func() time.Time); ok && f != nil {
-		return f()
-	}
-	return time.Now()
 }
 
 // expiryFromSeconds turns an expires_in value, read at received, into an

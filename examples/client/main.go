@@ -142,12 +142,8 @@ func run(ctx context.Context, cfg config, out io.Writer, log *slog.Logger) error
 		if err != nil {
 			return fmt.Errorf("sign in: %w", err)
 		}
-		id, _ := t.Extra("id_token").(string)
 		fmt.Fprintf(out, "signed in as %s\n", cfg.Username)
-		return src.SetTokens(ctx, &refresh.Tokens{
-			AccessToken: t.AccessToken, IDToken: id, RefreshToken: t.RefreshToken,
-			TokenType: t.TokenType, Expiry: t.Expiry,
-		})
+		return src.SetTokens(ctx, refresh.FromOAuth2Token(t))
 	}
 
 	api := &http.Client{Transport: src.Transport(nil), Timeout: 30 * time.Second}
@@ -160,6 +156,8 @@ func run(ctx context.Context, cfg config, out io.Writer, log *slog.Logger) error
 			}
 		}
 		status, body, err := call(ctx, api, cfg.API)
+		// ErrReauthenticate: the refresh token is dead, or this is the first
+		// run and nothing is saved yet (refresh.ErrNoToken, which matches it).
 		if errors.Is(err, refresh.ErrReauthenticate) {
 			if err := signIn(); err != nil {
 				return err
