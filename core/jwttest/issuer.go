@@ -392,55 +392,64 @@ func (i *Issuer) answer(w http.ResponseWriter, t tokenResponse) {
 // sign makes the access and ID token of subject.
 func (i *Issuer) sign(subject string, authTime, now time.Time) (access, id string) {
 	c := &i.cfg
-	eventID := newUUID()
-	origin := newUUID()
-	at := map[string]any{
+	eventID, origin := newUUID(), newUUID()
+	at := i.payload(subject, false, authTime, now, now.Add(c.AccessTTL), eventID, origin)
+	it := i.payload(subject, true, authTime, now, now.Add(c.IDTTL), eventID, origin)
+	if c.Cognito {
+		return c.Key.SignWithHeader(cognitoHeader(c.Key), at), c.IDKey.SignWithHeader(cognitoHeader(c.IDKey), it)
+	}
+	return c.Key.Sign(at), c.IDKey.Sign(it)
+}
+
+// payload returns the claims of an access token (idToken false) or an ID
+// token of subject, shaped as the issuer's tokens are (Cognito or generic).
+// eventID and origin tie an access token to the ID token of the same
+// sign-in (Cognito's event_id and origin_jti).
+func (i *Issuer) payload(subject string, idToken bool, authTime, now, exp time.Time, eventID, origin string) map[string]any {
+	c := &i.cfg
+	p := map[string]any{
 		"iss":       i.URL,
 		"sub":       subject,
-		"client_id": c.ClientID,
 		"iat":       now.Unix(),
-		"exp":       now.Add(c.AccessTTL).Unix(),
+		"exp":       exp.Unix(),
 		"auth_time": authTime.Unix(),
 		"jti":       newUUID(),
 	}
-	if len(c.Scopes) > 0 {
-		at["scope"] = strings.Join(c.Scopes, " ")
-	}
-	it := map[string]any{
-		"iss":            i.URL,
-		"sub":            subject,
-		"aud":            c.ClientID,
-		"iat":            now.Unix(),
-		"exp":            now.Add(c.IDTTL).Unix(),
-		"auth_time":      authTime.Unix(),
-		"jti":            newUUID(),
-		"email":          emailOf(subject),
-		"email_verified": true,
-	}
-	if c.Cognito {
-		at["token_use"] = "access"
-		at["username"] = subject
-		at["origin_jti"] = origin
-		at["event_id"] = eventID
-		at["version"] = 2
-		it["token_use"] = "id"
-		it["cognito:username"] = subject
-		it["origin_jti"] = origin
-		it["event_id"] = eventID
-		if len(c.Groups) > 0 {
-			at["cognito:groups"] = c.Groups
-			it["cognito:groups"] = c.Groups
+	if idToken {
+		p["aud"] = c.ClientID
+		p["email"] = emailOf(subject)
+		p["email_verified"] = true
+	} else {
+		p["client_id"] = c.ClientID
+		if len(c.Scopes) > 0 {
+			p["scope"] = strings.Join(c.Scopes, " ")
 		}
-		return c.Key.SignWithHeader(cognitoHeader(c.Key), at), c.IDKey.SignWithHeader(cognitoHeader(c.IDKey), it)
 	}
-	at["aud"] = c.ClientID
-	at["nbf"] = now.Unix()
-	it["preferred_username"] = subject
+	groups := "groups"
+	switch {
+	case c.Cognito && idToken:
+		p["token_use"] = "id"
+		p["cognito:username"] = subject
+		p["origin_jti"] = origin
+		p["event_id"] = eventID
+		groups = "cognito:groups"
+	case c.Cognito:
+		p["token_use"] = "access"
+		p["username"] = subject
+		p["origin_jti"] = origin
+		p["event_id"] = eventID
+		p["version"] = 2
+		groups = "cognito:groups"
+	case idToken:
+		p["preferred_username"] = subject
+	default:
+		p["aud"] = c.ClientID
+		p["nbf"] = now.Unix()
+	}
 	if len(c.Groups) > 0 {
-		at["groups"] = c.Groups
-		it["groups"] = c.Groups
+		p[groups] = c.Groups
 	}
-	return c.Key.Sign(at), c.IDKey.Sign(it)
+	return p
 }
 
 func cognitoHeader(k *Key) map[string]any {

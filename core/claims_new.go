@@ -1,0 +1,44 @@
+package core
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// NewClaims returns the Claims that Verify would fill from a token whose
+// payload is payload: the typed fields are read by the same decoding as
+// Verify's (string claims must be strings, aud a string or an array of
+// strings, exp/nbf/iat numbers, groups and scope as Verify reads them, and
+// ClientID is the single aud of an ID token without client_id), and the
+// payload is kept so that Decode works. A nil payload gives empty Claims
+// that still decode.
+//
+// NewClaims does NOT verify anything: there is no token, no signature, and no
+// check of issuer, audience, expiry, token_use, Cognito rules or policies.
+// Its claims are only as trustworthy as payload. It is meant for tests (a
+// handler test puts the result in a context with NewContext) and for code
+// that verified the token elsewhere, such as behind an API Gateway
+// authorizer that hands over the verified claims.
+//
+// NewClaims returns an error wrapping ErrInvalidToken when Verify would
+// refuse the payload's shape (a claim of the wrong type, a time out of
+// range), and an error when payload cannot be encoded as JSON.
+func NewClaims(payload map[string]any) (*Claims, error) {
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	p, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("jwtgate: NewClaims: the payload cannot be encoded as JSON: %w", err)
+	}
+	c := new(Claims)
+	ps := string(p)
+	c.raw = ps
+	if _, err := parsePayload(p, ps, c, nil); err != nil {
+		return nil, err
+	}
+	if c.ClientID == "" && c.TokenUse == "id" && len(c.Audience) == 1 {
+		c.ClientID = c.Audience[0] // as Verify does: a Cognito ID token names its client in aud
+	}
+	return c, nil
+}
