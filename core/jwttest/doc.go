@@ -29,6 +29,14 @@
 //	defer iss.Close()
 //	access, id, refresh := iss.Tokens("alice")
 //
+// Mint makes one token per call, shaped as the issuer's tokens are and
+// changed as a Claims says (groups, scopes, token_use, client, audience,
+// lifetime, any extra or overriding claim):
+//
+//	token, err := iss.Mint("alice", jwttest.Claims{Groups: []string{"admin"}, TTL: time.Minute})
+//
+// Package coretest builds a core.Verifier for an Issuer, for handler tests.
+//
 // # Broken tokens
 //
 // Sign writes the header {"alg","kid","typ":"JWT"}; SignWithHeader signs
