@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // CognitoConfig configures a CognitoExchanger.
@@ -79,7 +80,7 @@ func NewCognitoExchanger(cfg CognitoConfig) (*CognitoExchanger, error) {
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("%w: CognitoConfig.Endpoint is not an absolute URL", ErrMisconfigured)
 		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		if u.Scheme != "https" && !(u.Scheme == "http" && httpx.IsLoopbackHost(u.Hostname())) {
 			return nil, fmt.Errorf("%w: CognitoConfig.Endpoint must be https (http only for loopback hosts)", ErrMisconfigured)
 		}
 		base = aws.String(cfg.Endpoint)
@@ -105,14 +106,6 @@ func apiClient(hc *http.Client) *http.Client {
 		Transport:     rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // SecretHash returns Cognito's SECRET_HASH: base64(HMAC-SHA256(key =
@@ -234,7 +227,7 @@ func classifyCognito(err error, now time.Time, secrets []string) error {
 	if errors.As(err, &hs) {
 		xe.StatusCode = hs.HTTPStatusCode()
 		if r := hs.HTTPResponse(); r != nil && r.Response != nil {
-			xe.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), now)
+			xe.RetryAfter = httpx.RetryAfter(r.Header.Get("Retry-After"), now, maxRetryAfter)
 		}
 	}
 	var ae smithy.APIError

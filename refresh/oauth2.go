@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // maxTokenResponse caps a token endpoint answer, as x/oauth2 does.
@@ -151,7 +153,7 @@ func (x *OAuth2Exchanger) classify(ctx context.Context, err error, r Request) er
 		xe := &ExchangeError{Code: re.ErrorCode, Description: scrub(re.ErrorDescription, secretsOf(r, x.cfg.ClientSecret)...)}
 		if re.Response != nil {
 			xe.StatusCode = re.Response.StatusCode
-			xe.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), r.Now)
+			xe.RetryAfter = httpx.RetryAfter(re.Response.Header.Get("Retry-After"), r.Now, maxRetryAfter)
 		}
 		xe.Kind = oauthErrorKind(re.ErrorCode, xe.StatusCode)
 		if xe.StatusCode >= 300 && xe.StatusCode < 400 {

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // Exchanger swaps a refresh token for new tokens at an issuer. Exchange must
@@ -433,7 +434,7 @@ func (s *Source) run(ctx context.Context, release func(), f *flight, base *Token
 			// server named a time: give up now; callers fail fast until then.
 			break
 		}
-		wait := s.backoff(attempt)
+		wait := httpx.Backoff(attempt, s.backoffBase, s.backoffMax)
 		s.log.LogAttrs(ctx, slog.LevelWarn, "refresh: attempt failed, retrying",
 			slog.Int("attempt", attempt+1), slog.Duration("wait", wait), slog.Any("error", err))
 		if s.sleep(ctx, wait) != nil {
@@ -455,18 +456,6 @@ func closedErr(ctx context.Context) error {
 		return errClosed
 	}
 	return fmt.Errorf("refresh aborted: %w", cause)
-}
-
-// backoff is the wait before retry n+1: base·2ⁿ capped at max, of which the
-// upper half is random (equal jitter).
-func (s *Source) backoff(n int) time.Duration {
-	d := s.backoffBase
-	for i := 0; i < n && d < s.backoffMax; i++ {
-		d *= 2 // no overflow: d < backoffMax before doubling
-	}
-	d = min(d, s.backoffMax)
-	half := d / 2
-	return half + rand.N(half+1)
 }
 
 // exchangeOnce runs one attempt with its own timeout and checks the answer.
@@ -607,7 +596,7 @@ func (s *Source) fail(ctx context.Context, f *flight, err error, base *Tokens, g
 		s.mu.Lock()
 		s.failures++
 		// Continue the sequence the in-flight retries started.
-		wait := s.backoff(s.failures - 1 + s.retries)
+		wait := httpx.Backoff(s.failures-1+s.retries, s.backoffBase, s.backoffMax)
 		if ra := retryAfterOf(err); ra > 0 {
 			wait = min(ra, s.backoffMax)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
 )
 
 // Transport returns an http.RoundTripper that sends every request through
@@ -191,18 +193,10 @@ func splitOutsideQuotes(v string) []string {
 
 func tokenLen(s string) int {
 	i := 0
-	for i < len(s) && isTokenChar(s[i]) {
+	for i < len(s) && httpx.IsTchar(s[i]) {
 		i++
 	}
 	return i
-}
-
-func isTokenChar(b byte) bool {
-	switch {
-	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
 }
 
 // TokenSource adapts s to golang.org/x/oauth2, for code that takes an

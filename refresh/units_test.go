@@ -116,22 +116,21 @@ func TestOAuth2ErrorMapping(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	cases := map[string]time.Duration{
-		"":                              0,
-		"2":                             2 * time.Second,
-		"0":                             0,
-		"-5":                            0,
-		"soon":                          0,
-		"Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second,
-		"Wed, 31 Dec 2025 23:00:00 GMT": 0,
-		"99999999":                      24 * time.Hour,
+// TestRetryAfterDateIsReadOnTheSourceClock: an HTTP-date Retry-After is
+// measured from the Source's clock, not the wall clock (R12).
+func TestRetryAfterDateIsReadOnTheSourceClock(t *testing.T) {
+	e := newEnv(t)
+	p := newIDP(t, e)
+	p.fault = func(w http.ResponseWriter, r *http.Request, call int64) bool {
+		w.Header().Set("Retry-After", e.clock.Now().Add(30*time.Second).UTC().Format(http.TimeFormat))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
 	}
-	for in, want := range cases {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v; want %v", in, got, want)
-		}
+	src := e.source(p.exchanger(), p.initialTokens(e.clock.Now()))
+	_, err := src.Token(context.Background())
+	var xe *ExchangeError
+	if !errors.As(e.err(err), &xe) || xe.RetryAfter != 30*time.Second {
+		t.Errorf("err = %v; want an ExchangeError with RetryAfter 30s", err)
 	}
 }
 
@@ -610,14 +609,27 @@ func TestSingleFlight100CallersOnExpiredToken(t *testing.T) {
 	}
 }
 
-func TestBackoffBounds(t *testing.T) {
-	s := NewSource(nil, nil, WithBackoff(time.Minute, time.Hour))
-	defer s.Close()
-	for n := range 100 {
-		d := s.backoff(n)
-		hi := min(time.Minute<<min(n, 10), time.Hour)
+// TestRetriesBackOffExponentiallyWithJitter: each wait between attempts
+// lies in [d/2, d] for d = base·2ⁿ capped at max (R10).
+func TestRetriesBackOffExponentiallyWithJitter(t *testing.T) {
+	e := newEnv(t)
+	p := newIDP(t, e)
+	p.fault = func(w http.ResponseWriter, r *http.Request, call int64) bool {
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	}
+	src := e.source(p.exchanger(), p.initialTokens(e.clock.Now()), WithRetries(8), WithBackoff(time.Minute, 10*time.Minute))
+	if _, err := src.Token(context.Background()); !errors.Is(e.err(err), ErrUnavailable) {
+		t.Fatalf("err = %v; want ErrUnavailable", err)
+	}
+	sleeps := e.recordedSleeps()
+	if len(sleeps) != 8 {
+		t.Fatalf("%d waits; want 8 (one before each retry)", len(sleeps))
+	}
+	for n, d := range sleeps {
+		hi := min(time.Minute<<n, 10*time.Minute)
 		if d < hi/2 || d > hi {
-			t.Fatalf("backoff(%d) = %v; want in [%v, %v]", n, d, hi/2, hi)
+			t.Errorf("wait %d = %v; want in [%v, %v]", n, d, hi/2, hi)
 		}
 	}
 }
