@@ -103,7 +103,9 @@
 // descriptions are kept in ExchangeError.Description, out of Error, and token
 // response bodies are never quoted. The refresh token is sent only in the
 // body of a POST to the token endpoint (or the Cognito API), never in a URL
-// and never to the APIs that Transport talks to. Token endpoint redirects are
+// and never to the APIs that Transport talks to. Transport sends the access
+// token only to its hosts (WithHosts, or else the host of the first request)
+// and never across a redirect to another host. Token endpoint redirects are
 // not followed, since a 307 would re-send the refresh token and the client
 // secret to another host, and answers are capped at 1 MiB.
 //

@@ -101,6 +101,18 @@ func WithMaxLifetime(d time.Duration) Option { return func(s *Source) { s.maxLif
 // tests). If nil, time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
 
+// WithHosts lists the hosts that Source.Transport sends the access token
+// to: host names or IP addresses, optionally with a port ("api.example.com",
+// "api.example.com:8443", "[::1]:8080"), or URLs whose host part is taken
+// ("https://api.example.com"); an entry without a port allows every port of
+// that host. If no hosts are given, the host of the first
+// request sent through a Transport of the Source is the only one. An entry
+// that is not a host makes every Transport request fail with an error
+// matching ErrMisconfigured.
+func WithHosts(hosts ...string) Option {
+	return func(s *Source) { s.hostList = append([]string{}, hosts...) }
+}
+
 // WithHTTPClient lends hc's Transport (TLS settings, proxies) to the
 // exchanges the Source runs: the built-in exchangers send their requests to
 // the token endpoint or the Cognito API through it. Whatever hc says,
@@ -141,6 +153,8 @@ type Source struct {
 	parent context.Context
 
 	httpClient *http.Client
+	hostList   []string // WithHosts; nil: pin the first request's host
+	hosts      *hostSet // where Transport sends the access token
 
 	delta, timeout, maxLifetime time.Duration
 	backoffBase, backoffMax     time.Duration
@@ -222,6 +236,7 @@ func NewSource(x Exchanger, initial *Tokens, opts ...Option) *Source {
 		parent = context.Background()
 	}
 	s.parent = nil
+	s.hosts = newHostSet(s.hostList)
 	s.root, s.cancelRoot = context.WithCancel(parent)
 	if initial != nil {
 		s.cur = s.normalizeGiven(initial)

@@ -2,10 +2,14 @@ package refresh
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
@@ -15,6 +19,14 @@ import (
 // Transport returns an http.RoundTripper that sends every request through
 // base with "Authorization: Bearer <access token>" from s. If base is nil,
 // http.DefaultTransport is used.
+//
+// The access token goes only to the hosts set with WithHosts or, without
+// that option, to the host of the first request any Transport of s sends.
+// A request to another host is passed to base as it is, without the token
+// and without a refresh on 401; a redirect to another host (the
+// http.Client following a 3xx) also loses any Authorization header it
+// carries. Host names match case-insensitively; a port is compared only
+// when WithHosts names one.
 //
 // The request is cloned before the header is set; the caller's request is
 // never changed. When the answer is 401 with a Bearer challenge whose error
@@ -50,6 +62,23 @@ func closeBody(r *http.Request) {
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	ok, err := t.s.hosts.allows(req.URL)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	if !ok {
+		if req.Response != nil && req.Header.Get("Authorization") != "" {
+			// A redirect away from the allowed hosts: whatever credential
+			// the first request carried stays behind.
+			r := req.Clone(ctx)
+			r.Header.Del("Authorization")
+			req = r
+		}
+		t.s.log.LogAttrs(ctx, slog.LevelDebug, "refresh: host is not among the token's hosts; sending without the access token",
+			slog.String("host", req.URL.Hostname()), slog.Bool("redirect", req.Response != nil))
+		return t.base.RoundTrip(req)
+	}
 	tok, err := t.s.Token(ctx)
 	if err != nil {
 		closeBody(req)
@@ -89,6 +118,93 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r2.Header.Set("Authorization", "Bearer "+nt.AccessToken)
 	return t.base.RoundTrip(r2)
+}
+
+// hostSet is where a Source's Transport sends the access token: the hosts
+// of WithHosts, or else the first request's host, pinned on first use.
+type hostSet struct {
+	fixed  []hostPort // from WithHosts; nil: pin the first host
+	err    error      // a WithHosts entry that is not a host
+	pinned atomic.Pointer[string]
+}
+
+// hostPort is an allowed host; port "" allows any port.
+type hostPort struct{ host, port string }
+
+// newHostSet parses WithHosts entries: "host", "host:port", "[v6]:port",
+// a bare IPv6 address, or an absolute URL (its host and explicit port).
+func newHostSet(entries []string) *hostSet {
+	hs := &hostSet{}
+	for _, e := range entries {
+		hp, ok := parseHostEntry(e)
+		if !ok {
+			hs.err = fmt.Errorf("%w: WithHosts: %q is not a host name or host:port", ErrMisconfigured, e)
+			return hs
+		}
+		hs.fixed = append(hs.fixed, hp)
+	}
+	return hs
+}
+
+func parseHostEntry(e string) (hostPort, bool) {
+	e = strings.TrimSpace(e)
+	if a, err := netip.ParseAddr(e); err == nil {
+		return hostPort{host: normHost(a.String())}, true
+	}
+	raw := e
+	if !strings.Contains(e, "://") {
+		raw = "//" + e
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return hostPort{}, false
+	}
+	for i := 0; i < len(u.Hostname()); i++ {
+		if c := u.Hostname()[i]; !httpx.IsTchar(c) && c != ':' {
+			return hostPort{}, false
+		}
+	}
+	return hostPort{host: normHost(u.Hostname()), port: u.Port()}, true
+}
+
+// normHost lower-cases a host name and drops a trailing dot; IP addresses
+// are put in their canonical form.
+func normHost(h string) string {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// allows reports whether the access token may go to u, pinning u's host
+// when no host is set yet.
+func (hs *hostSet) allows(u *url.URL) (bool, error) {
+	if hs.err != nil {
+		return false, hs.err
+	}
+	host := normHost(u.Hostname())
+	if hs.fixed == nil {
+		if p := hs.pinned.Load(); p != nil {
+			return *p == host, nil
+		}
+		hs.pinned.CompareAndSwap(nil, &host)
+		return *hs.pinned.Load() == host, nil
+	}
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	for _, a := range hs.fixed {
+		if a.host == host && (a.port == "" || a.port == port) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // refreshable reports whether resp says the access token was rejected (and
