@@ -27,7 +27,7 @@
 //	if err != nil { … }
 //	defer v.Close()
 //
-//	app := fiber.New()
+//	app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10}) // see "Large tokens"
 //	api := app.Group("/", fiberjwt.New(v))
 //	api.Get("/me", func(c *fiber.Ctx) error {
 //		claims, _ := fiberjwt.Claims(c)
@@ -40,6 +40,17 @@
 // optional one without a token). Refusals are written directly and the
 // handler returns nil, so Fiber's ErrorHandler is not involved; an error
 // returned by a WithErrorHandler function goes to it.
+//
+// # Large tokens
+//
+// Fiber's ReadBufferSize (default 4096 bytes, fasthttp's per-connection read
+// buffer) also bounds the size of the request line and headers together. A
+// request whose headers do not fit is refused by fasthttp with 431 Request
+// Header Fields Too Large before any handler runs, so the client never gets
+// jwtgate's answer. Cognito ID tokens with many groups or attributes run to
+// several KiB, and jwtgate accepts tokens up to 8 KiB: set ReadBufferSize to
+// at least 16 KiB (fiber.Config{ReadBufferSize: 16 << 10}), more if requests
+// also carry large cookies.
 //
 // The middleware does NOT accept tokens from the query string or a form body
 // (RFC 6750 §2.2–2.3); a cookie is read only when WithCookie names it.

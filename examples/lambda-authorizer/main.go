@@ -39,6 +39,20 @@
 // responses enabled and identity source $request.header.Authorization.
 // Either way the Lambda needs no IAM permissions of its own beyond logging:
 // the JWKS is public and fetched over HTTPS.
+//
+// # The authorizer cache outlives tokens
+//
+// API Gateway caches an authorizer's answer for the authorizer's TTL (REST
+// APIs: 300 s by default, up to 3600 s; HTTP APIs: up to 3600 s), keyed on
+// the identity source, that is on the token itself. While the answer is
+// cached the Lambda is not invoked, so an Allow cached shortly before a
+// token's exp keeps admitting that token after it has expired, until the TTL
+// runs out. Set the TTL (authorizerResultTtlInSeconds) at or below the
+// shortest lifetime of the tokens you accept (Cognito's default is one hour),
+// and to 0 when a token must stop working exactly at exp. The policy this
+// authorizer returns allows the whole stage, so a cached Allow also covers
+// every route of the stage; routes that need other scopes need an authorizer
+// of their own.
 package main
 
 import (
