@@ -19,7 +19,7 @@ import (
 	"github.com/jwtgate/jwtgate/nethttp"
 )
 
-// BenchmarkWarmRatio measures PERF.md target 1 (an authenticated request
+// BenchmarkWarmRatio measures target 1 of docs/PERFORMANCE.md (an authenticated request
 // with the token in the verified-token cache costs at most 1.5 times the same
 // framework's request without auth) so that machine load cancels out: each
 // iteration serves ratioBatch requests without auth, then ratioBatch

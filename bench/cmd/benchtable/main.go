@@ -1,7 +1,7 @@
 // Command benchtable reads `go test -bench -benchmem` output (from a file
 // argument or standard input) and prints, as Markdown, the median of every
 // row, each row as a multiple of its algorithm's raw crypto floor, and the
-// ratios behind the targets of PERF.md. All ratios are between rows of the
+// ratios behind the targets of docs/PERFORMANCE.md. All ratios are between rows of the
 // same run.
 package main
 
@@ -213,7 +213,7 @@ func main() {
 func targets(rows map[string]*row, cost func(*row) float64) {
 	get := func(n string) *row { return rows[n] }
 	fmt.Println()
-	fmt.Println("Targets (PERF.md), ratios between rows of this run:")
+	fmt.Println("Targets ([docs/PERFORMANCE.md](../docs/PERFORMANCE.md#targets)), ratios between rows of this run:")
 	fmt.Println()
 	fmt.Println("| target | measured | verdict |")
 	fmt.Println("|---|---|---|")
