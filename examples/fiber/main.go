@@ -55,7 +55,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // newAPI returns the routes, with v in front of all but /public.
 func newAPI(v *core.Verifier, scope string) *fiber.App {
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		// fasthttp's default 4 KiB read buffer also caps the request
+		// headers; room for an 8 KiB token (see fiberjwt's "Large tokens").
+		ReadBufferSize: 16 << 10,
+	})
 	app.Get("/public", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"message": "public"})
 	})
