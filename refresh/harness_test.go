@@ -348,3 +348,10 @@ func unauthorized(w http.ResponseWriter, challenge string) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// oauth2Config builds an *oauth2.Config for a token URL and client.
+type oauth2Config struct{ TokenURL, ClientID, ClientSecret string }
+
+func (c oauth2Config) cfg() *oauth2.Config {
+	return &oauth2.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: c.TokenURL}}
+}

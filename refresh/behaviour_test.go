@@ -40,7 +40,10 @@ func get(t *testing.T, e *env, c *http.Client, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func TestR01ConcurrentRejectsOneRefresh(t *testing.T) {
+// TestConcurrent401sShareOneRefresh: a hundred requests rejected with the
+// same access token cause exactly one refresh, and each is retried once with
+// the new token (R01).
+func TestConcurrent401sShareOneRefresh(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.delay = 200 * time.Millisecond
@@ -93,7 +96,10 @@ func TestR01ConcurrentRejectsOneRefresh(t *testing.T) {
 	}
 }
 
-func TestR02RejectAfterNewTokenNoRefresh(t *testing.T) {
+// Test401ForReplacedTokenRetriesWithoutRefresh: a 401 for an access token
+// that was already replaced retries with the current token instead of
+// refreshing again (R02).
+func Test401ForReplacedTokenRetriesWithoutRefresh(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	release := make(chan struct{})
@@ -133,7 +139,10 @@ func TestR02RejectAfterNewTokenNoRefresh(t *testing.T) {
 	}
 }
 
-func TestR03NoLoopOnRepeated401(t *testing.T) {
+// TestSecond401IsReturnedWithoutAnotherRefresh: an API that always answers
+// 401 gets one refresh and one retry per request, then its 401 is returned:
+// no loop (R03).
+func TestSecond401IsReturnedWithoutAnotherRefresh(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, tok, body string) {
@@ -154,7 +163,9 @@ func TestR03NoLoopOnRepeated401(t *testing.T) {
 	}
 }
 
-func TestR04ForbiddenNeverRefreshes(t *testing.T) {
+// Test403NeverRefreshes: 403 insufficient_scope is returned as is, without a
+// refresh (R04).
+func Test403NeverRefreshes(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	a := newAPI(t, func(w http.ResponseWriter, r *http.Request, tok, body string) {
@@ -173,7 +184,10 @@ func TestR04ForbiddenNeverRefreshes(t *testing.T) {
 	}
 }
 
-func TestR05ChallengeKinds(t *testing.T) {
+// TestRefreshesOnlyForBearerInvalidTokenChallenges: only a Bearer challenge
+// with error=invalid_token (or no error), or a bare 401, causes a refresh;
+// other errors and schemes do not (R05).
+func TestRefreshesOnlyForBearerInvalidTokenChallenges(t *testing.T) {
 	cases := []struct {
 		name      string
 		header    []string
@@ -248,7 +262,10 @@ func (c *countingStore) Save(ctx context.Context, t *Tokens) error {
 	return c.MemoryStore.Save(ctx, t)
 }
 
-func TestR06RotationAtomicAndOldNeverResent(t *testing.T) {
+// TestRotatedRefreshTokenReplacesTheOldOneAtomically: a rotated refresh token
+// is stored with its access token and expiry before anyone sees them, and the
+// old one is never sent again (R06).
+func TestRotatedRefreshTokenReplacesTheOldOneAtomically(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.rotate = true
@@ -321,7 +338,9 @@ func TestR06RotationAtomicAndOldNeverResent(t *testing.T) {
 	}
 }
 
-func TestR07NoRefreshTokenInAnswerKeepsOld(t *testing.T) {
+// TestAnswerWithoutRefreshTokenKeepsTheOldOne: an answer without
+// refresh_token keeps the one that was sent (R07).
+func TestAnswerWithoutRefreshTokenKeepsTheOldOne(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.rotate = false
@@ -339,7 +358,10 @@ func TestR07NoRefreshTokenInAnswerKeepsOld(t *testing.T) {
 	}
 }
 
-func TestR08InvalidGrantTerminal(t *testing.T) {
+// TestInvalidGrantRequiresSignIn: invalid_grant is final: no retry, tokens
+// cleared, every waiter and later caller gets ErrReauthenticate until
+// SetTokens (R08).
+func TestInvalidGrantRequiresSignIn(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.block = make(chan struct{})
@@ -400,7 +422,10 @@ func TestR08InvalidGrantTerminal(t *testing.T) {
 	}
 }
 
-func TestR09ConfigErrorsTerminal(t *testing.T) {
+// TestClientConfigurationErrorsAreNotRetried: invalid_client,
+// unauthorized_client and invalid_scope are configuration errors:
+// ErrMisconfigured, no retry loop (R09).
+func TestClientConfigurationErrorsAreNotRetried(t *testing.T) {
 	for _, code := range []string{"invalid_client", "unauthorized_client", "invalid_scope"} {
 		for _, status := range []int{400, 401} {
 			t.Run(fmt.Sprintf("%s_%d", code, status), func(t *testing.T) {
@@ -438,7 +463,10 @@ func TestR09ConfigErrorsTerminal(t *testing.T) {
 	}
 }
 
-func TestR10RetryableFaults(t *testing.T) {
+// TestTransientFailuresRetryWithBackoffAndKeepTokens: 5xx, resets and DNS
+// failures are retried a bounded number of times with backoff; the access and
+// refresh tokens are kept (R10).
+func TestTransientFailuresRetryWithBackoffAndKeepTokens(t *testing.T) {
 	faults := map[string]func(w http.ResponseWriter){
 		"500": func(w http.ResponseWriter) { w.WriteHeader(500) },
 		"503": func(w http.ResponseWriter) {
@@ -559,7 +587,10 @@ func TestR10RetryableFaults(t *testing.T) {
 	})
 }
 
-func TestR11HangingEndpoint(t *testing.T) {
+// TestHangingTokenEndpointTimesOutAndWaitersLeave: a hanging token endpoint
+// is cut by the per-attempt timeout; waiters leave on their own context
+// without cancelling the refresh (R11).
+func TestHangingTokenEndpointTimesOutAndWaitersLeave(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.block = make(chan struct{})
@@ -593,7 +624,9 @@ func TestR11HangingEndpoint(t *testing.T) {
 	}
 }
 
-func TestR12RetryAfter(t *testing.T) {
+// TestRetryAfterIsHonoured: after a 429 with Retry-After no new attempt is
+// made before it, and callers fail fast meanwhile (R12).
+func TestRetryAfterIsHonoured(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	var limited atomic.Bool
@@ -646,7 +679,10 @@ func TestR12RetryAfter(t *testing.T) {
 	})
 }
 
-func TestR13ClockAhead(t *testing.T) {
+// TestClockAheadOfIssuerRefreshesOnExpiresIn: with the client clock ahead of
+// the issuer, expiry comes from expires_in measured on receipt, not from the
+// token's exp (R13).
+func TestClockAheadOfIssuerRefreshesOnExpiresIn(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	e.clock.t = time.Now().Add(10 * time.Minute) // client 10 min ahead of the IdP
@@ -703,7 +739,10 @@ func TestR13ClockAhead(t *testing.T) {
 	}
 }
 
-func TestR14ClockBehind(t *testing.T) {
+// TestClockBehindIssuerRefreshesOnceOn401: with the client clock behind the
+// issuer, the token is used until a 401, then refreshed once: no tight loop
+// (R14).
+func TestClockBehindIssuerRefreshesOnceOn401(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.expiresIn = nil // expiry from exp: the client thinks the token lives 10 min longer
@@ -729,7 +768,9 @@ func TestR14ClockBehind(t *testing.T) {
 	}
 }
 
-func TestR15OddExpiresIn(t *testing.T) {
+// TestOddExpiresInValues: missing, zero, negative, string and huge expires_in
+// values (R15).
+func TestOddExpiresInValues(t *testing.T) {
 	cases := []struct {
 		name      string
 		expiresIn any
@@ -774,7 +815,10 @@ func TestR15OddExpiresIn(t *testing.T) {
 	}
 }
 
-func TestR16BadSuccessAnswers(t *testing.T) {
+// TestUnusableSuccessAnswersKeepTheOldTokens: a 200 without access_token or
+// with a token_type other than Bearer is an error, and the old tokens are
+// kept (R16).
+func TestUnusableSuccessAnswersKeepTheOldTokens(t *testing.T) {
 	cases := []struct {
 		name string
 		body string
@@ -824,7 +868,9 @@ func TestR16BadSuccessAnswers(t *testing.T) {
 	}
 }
 
-func TestR17BigOrWrongTypeAnswers(t *testing.T) {
+// TestOversizedOrNonJSONAnswersAreRefused: answers over 1 MiB or with a wrong
+// content type are refused (R17).
+func TestOversizedOrNonJSONAnswersAreRefused(t *testing.T) {
 	big := `{"access_token":"AT-new","token_type":"Bearer","pad":"` + strings.Repeat("a", 1<<20) + `"}`
 	cases := []struct {
 		name, ctype, body string
@@ -878,7 +924,9 @@ func TestR17BigOrWrongTypeAnswers(t *testing.T) {
 	})
 }
 
-func TestR18BodyReplay(t *testing.T) {
+// TestRetryReplaysOnlyRewindableBodies: a request is retried after a refresh
+// only when its body can be replayed (R18).
+func TestRetryReplaysOnlyRewindableBodies(t *testing.T) {
 	cases := []struct {
 		name    string
 		req     func(url string) *http.Request
@@ -937,7 +985,10 @@ func TestR18BodyReplay(t *testing.T) {
 	}
 }
 
-func TestR19NoRedirects(t *testing.T) {
+// TestTokenEndpointRedirectsAreNotFollowed: a redirect from the token
+// endpoint is not followed, so the refresh token and client secret never go
+// to another host (R19).
+func TestTokenEndpointRedirectsAreNotFollowed(t *testing.T) {
 	for _, code := range []int{301, 302, 307, 308} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			e := newEnv(t)
@@ -983,9 +1034,10 @@ func TestR19NoRedirects(t *testing.T) {
 	})
 }
 
-// TestR20SharedRefreshTokenRevokesFamily shows the behaviour the package
-// documentation warns about: two Sources on one rotating refresh token.
-func TestR20SharedRefreshTokenRevokesFamily(t *testing.T) {
+// TestSharedRotatingRefreshTokenRevokesTheFamily shows the behaviour the
+// package documentation warns about: two Sources on one rotating refresh
+// token (R20).
+func TestSharedRotatingRefreshTokenRevokesTheFamily(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.rotate = true
@@ -1003,7 +1055,9 @@ func TestR20SharedRefreshTokenRevokesFamily(t *testing.T) {
 	}
 }
 
-func TestR21StampedeAtExpiryMinusDelta(t *testing.T) {
+// TestStampedeAtExpiryMinusDeltaRefreshesOnce: a thousand callers at expiry −
+// delta share one refresh (R21).
+func TestStampedeAtExpiryMinusDeltaRefreshesOnce(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.delay = 50 * time.Millisecond
@@ -1034,7 +1088,10 @@ func TestR21StampedeAtExpiryMinusDelta(t *testing.T) {
 	}
 }
 
-func TestR22ShutdownDuringRefresh(t *testing.T) {
+// TestShutdownDuringRefreshAbortsWithoutLeaks: Close or the end of the
+// WithContext context aborts a refresh in flight: waiters get ErrClosed and
+// no goroutine is left behind (R22).
+func TestShutdownDuringRefreshAbortsWithoutLeaks(t *testing.T) {
 	for _, how := range []string{"Close", "WithContext"} {
 		t.Run(how, func(t *testing.T) {
 			e := newEnv(t)
@@ -1104,9 +1161,10 @@ func TestR22ShutdownDuringRefresh(t *testing.T) {
 	}
 }
 
-// TestR23Redaction drives the answers most likely to leak: bodies and
-// descriptions that echo the refresh token and the client secret.
-func TestR23Redaction(t *testing.T) {
+// TestSecretsStayOutOfLogsAndErrors drives the answers most likely to leak:
+// bodies and descriptions that echo the refresh token and the client secret
+// (R23).
+func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	bodies := map[string]struct {
 		status int
 		ctype  string
@@ -1162,9 +1220,9 @@ func TestR23Redaction(t *testing.T) {
 	})
 }
 
-// TestR24RefreshTokenOnlyToTokenEndpoint proxies every request the client
-// makes and checks where the refresh token goes.
-func TestR24RefreshTokenOnlyToTokenEndpoint(t *testing.T) {
+// TestRefreshTokenGoesOnlyToTheTokenEndpoint proxies every request the client
+// makes and checks where the refresh token goes (R24).
+func TestRefreshTokenGoesOnlyToTheTokenEndpoint(t *testing.T) {
 	e := newEnv(t)
 	p := newIDP(t, e)
 	p.rotate = true
