@@ -119,13 +119,13 @@ func SecretHash(username, clientID, clientSecret string) string {
 // Exchange implements Exchanger, with time.Now as the clock. Without the
 // current tokens, SECRET_HASH needs CognitoConfig.Username.
 func (x *CognitoExchanger) Exchange(ctx context.Context, refreshToken string) (*Tokens, error) {
-	return x.ExchangeRequest(ctx, Request{Current: &Tokens{RefreshToken: refreshToken}, Now: time.Now()})
+	return x.ExchangeRequest(ctx, Request{Current: &Tokens{RefreshToken: refreshToken}, Now: time.Now})
 }
 
 // ExchangeRequest implements RequestExchanger: it swaps
 // r.Current.RefreshToken, takes the SECRET_HASH user name from r.Current's
 // tokens when CognitoConfig.Username is empty, and measures ExpiresIn from
-// r.Now.
+// r.Now when the answer arrives.
 func (x *CognitoExchanger) ExchangeRequest(ctx context.Context, r Request) (*Tokens, error) {
 	if r.Current == nil || r.Current.RefreshToken == "" {
 		return nil, errNoRefreshToken
@@ -184,7 +184,7 @@ func (x *CognitoExchanger) ExchangeRequest(ctx context.Context, r Request) (*Tok
 		}
 	}
 	if err != nil {
-		return nil, classifyCognito(err, r.Now, secretsOf(r, x.cfg.ClientSecret))
+		return nil, classifyCognito(err, r.now(), secretsOf(r, x.cfg.ClientSecret))
 	}
 	if res == nil {
 		return nil, &ExchangeError{Kind: ErrInvalidResponse, Err: errors.New("no AuthenticationResult")}
@@ -194,7 +194,7 @@ func (x *CognitoExchanger) ExchangeRequest(ctx context.Context, r Request) (*Tok
 		IDToken:      aws.ToString(res.IdToken),
 		RefreshToken: aws.ToString(res.RefreshToken),
 		TokenType:    aws.ToString(res.TokenType),
-		Expiry:       expiryFromSeconds(int64(res.ExpiresIn), r.Now),
+		Expiry:       expiryFromSeconds(int64(res.ExpiresIn), r.now()),
 	}, nil
 }
 

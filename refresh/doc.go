@@ -6,18 +6,20 @@
 //
 // # Quick start
 //
-//	x := refresh.NewOAuth2Exchanger(&oauth2.Config{
+//	oc := &oauth2.Config{
 //		ClientID: "my-client",
 //		Endpoint: oauth2.Endpoint{TokenURL: "https://auth.example.com/oauth2/token"},
-//	})
-//	src := refresh.NewSource(x, tokensFromSignIn,
-//		refresh.WithStore(refresh.NewFileStore(filepath.Join(dir, "tokens.json"))))
+//	}
+//	src := refresh.NewSource(refresh.NewOAuth2Exchanger(oc), nil, // nil: load from the store
+//		refresh.WithStore(refresh.NewFileStore(filepath.Join(dir, "tokens.json"))),
+//		refresh.WithHosts("api.example.com"))
 //	defer src.Close()
 //	api := &http.Client{Transport: src.Transport(nil)}
 //	resp, err := api.Get("https://api.example.com/things")
 //	if errors.Is(err, refresh.ErrReauthenticate) {
-//		// first run (ErrNoToken) or a dead refresh token: sign in, then
-//		// src.SetTokens(ctx, refresh.FromOAuth2Token(tok))
+//		// The first run (ErrNoToken: nothing saved yet) or a dead refresh
+//		// token: sign in, e.g. tok, err := oc.Exchange(ctx, code), then
+//		// src.SetTokens(ctx, refresh.FromOAuth2Token(tok)) and try again.
 //	}
 //
 // For Cognito's own API use NewCognitoExchanger (InitiateAuth
@@ -35,8 +37,11 @@
 // the clock, the logger and the HTTP client for the token endpoint
 // (WithHTTPClient). The Source hands what an exchange needs to the exchanger
 // as arguments: a RequestExchanger receives a Request with the tokens being
-// replaced, the Source's clock reading and the HTTP client. A custom
+// replaced, the Source's clock and the HTTP client. A custom
 // Exchanger that only implements Exchange gets the refresh token alone.
+//
+// Transport sends the access token only to the hosts named with WithHosts;
+// without that option, only to the host of its first request.
 //
 // # What a Source does
 //

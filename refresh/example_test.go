@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -204,4 +207,126 @@ func ExampleSource_TokenSource() {
 	t, _ := src.TokenSource().Token()
 	fmt.Println(t.AccessToken, t.Type(), t.RefreshToken == "")
 	// Output: at-2 Bearer true
+}
+
+// The first run has no tokens yet: Token (and every request through the
+// Transport) fails with ErrNoToken until the user signs in. Tokens from a
+// golang.org/x/oauth2 sign-in go in with FromOAuth2Token.
+func ExampleErrNoToken() {
+	idp, _ := tokenEndpoint()
+	defer idp.Close()
+	x := refresh.NewOAuth2Exchanger(&oauth2.Config{ClientID: "c", Endpoint: oauth2.Endpoint{TokenURL: idp.URL}})
+	src := refresh.NewSource(x, nil) // nothing saved yet
+	defer src.Close()
+
+	_, err := src.Token(context.Background())
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, refresh.ErrNoToken), errors.Is(err, refresh.ErrReauthenticate))
+
+	// Sign in (here: the tokens an oauth2.Config would return), then go on.
+	signedIn := (&oauth2.Token{AccessToken: "at-1", RefreshToken: "rt-1", TokenType: "Bearer"}).
+		WithExtra(map[string]any{"id_token": "id-1"})
+	_ = src.SetTokens(context.Background(), refresh.FromOAuth2Token(signedIn))
+	tok, err := src.Token(context.Background())
+	fmt.Println(tok.AccessToken, tok.IDToken, err)
+	// Output:
+	// refresh: no tokens yet: sign in first
+	// true true
+	// at-1 id-1 <nil>
+}
+
+// FromOAuth2Token converts the answer of an x/oauth2 sign-in, ID token
+// included.
+func ExampleFromOAuth2Token() {
+	ot := (&oauth2.Token{AccessToken: "at", RefreshToken: "rt", TokenType: "Bearer"}).
+		WithExtra(map[string]any{"id_token": "id"})
+	t := refresh.FromOAuth2Token(ot)
+	fmt.Println(t.AccessToken, t.IDToken, t.RefreshToken, t.TokenType)
+	// Output: at id rt Bearer
+}
+
+// Printed or logged, Tokens shows which tokens it holds, never their values.
+func ExampleTokens_String() {
+	t := refresh.Tokens{AccessToken: "secret-at", RefreshToken: "secret-rt", TokenType: "Bearer",
+		Expiry: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	fmt.Println(t)
+	fmt.Printf("%#v\n", &t)
+	// Output:
+	// refresh.Tokens{AccessToken:<redacted> IDToken:"" RefreshToken:<redacted> TokenType:"Bearer" Expiry:2026-01-02T03:04:05Z}
+	// refresh.Tokens{AccessToken:<redacted> IDToken:"" RefreshToken:<redacted> TokenType:"Bearer" Expiry:2026-01-02T03:04:05Z}
+}
+
+// With log/slog, Tokens logs as a group without token values.
+func ExampleTokens_LogValue() {
+	t := refresh.Tokens{AccessToken: "secret-at", RefreshToken: "secret-rt", TokenType: "Bearer",
+		Expiry: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{} // a stable output for this example
+			}
+			return a
+		},
+	}))
+	log.Info("signed in", "tokens", t)
+	// Output:
+	// {"level":"INFO","msg":"signed in","tokens":{"access_token":true,"id_token":false,"refresh_token":true,"token_type":"Bearer","expiry":"2026-01-02T03:04:05Z"}}
+}
+
+// WithHosts names the hosts that get the access token; a request to any
+// other host, or a redirect to one, goes out without it. Without WithHosts
+// the host of the first request is the only one.
+func ExampleWithHosts() {
+	seen := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- strings.TrimSpace(r.Host + " " + r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+
+	src := refresh.NewSource(nil, &refresh.Tokens{AccessToken: "at", Expiry: time.Now().Add(time.Hour)},
+		refresh.WithHosts("127.0.0.1"))
+	defer src.Close()
+	client := &http.Client{Transport: src.Transport(nil)}
+	for _, host := range []string{"127.0.0.1", "localhost"} { // the same server under two names
+		resp, err := client.Get("http://" + net.JoinHostPort(host, port) + "/")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println(strings.Replace(<-seen, port, "PORT", 1))
+	}
+	// Output:
+	// 127.0.0.1:PORT Bearer at
+	// localhost:PORT
+}
+
+// An Exchanger of your own that needs the tokens being replaced or the
+// Source's clock implements RequestExchanger: the Source then calls
+// ExchangeRequest with a Request.
+type myExchanger struct{}
+
+// Exchange is what a Source without RequestExchanger support would call.
+func (myExchanger) Exchange(ctx context.Context, refreshToken string) (*refresh.Tokens, error) {
+	return myExchanger{}.ExchangeRequest(ctx, refresh.Request{Current: &refresh.Tokens{RefreshToken: refreshToken}, Now: time.Now})
+}
+
+// ExchangeRequest sees the current tokens and the Source's clock.
+func (myExchanger) ExchangeRequest(ctx context.Context, r refresh.Request) (*refresh.Tokens, error) {
+	now := r.Now()
+	fmt.Println("replacing", r.Current.AccessToken, "at", now.Format(time.Kitchen))
+	return &refresh.Tokens{AccessToken: r.Current.AccessToken + "+1", Expiry: now.Add(time.Hour)}, nil
+}
+
+func ExampleRequestExchanger() {
+	clock := func() time.Time { return time.Date(2026, 1, 2, 15, 4, 0, 0, time.UTC) }
+	src := refresh.NewSource(myExchanger{}, &refresh.Tokens{AccessToken: "at", RefreshToken: "rt", Expiry: clock()},
+		refresh.WithClock(clock))
+	defer src.Close()
+	tok, _ := src.Token(context.Background())
+	fmt.Println(tok.AccessToken, tok.Expiry.Format(time.Kitchen))
+	// Output:
+	// replacing at at 3:04PM
+	// at+1 4:04PM
 }

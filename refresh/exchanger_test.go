@@ -3,7 +3,9 @@ package refresh
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +35,7 @@ func (r *requestExchanger) ExchangeRequest(_ context.Context, req Request) (*Tok
 	defer r.mu.Unlock()
 	r.reqs = append(r.reqs, req)
 	req.Current.AccessToken = "changed by the exchanger" // must not reach the Source
-	return &Tokens{AccessToken: "AT-request-new", Expiry: req.Now.Add(time.Hour)}, nil
+	return &Tokens{AccessToken: "AT-request-new", Expiry: req.Now().Add(time.Hour)}, nil
 }
 
 func TestPlainExchangerGetsTheRefreshToken(t *testing.T) {
@@ -70,8 +72,16 @@ func TestRequestExchangerGetsCurrentTokensClockAndClient(t *testing.T) {
 	if r.Current == nil || r.Current.RefreshToken != "RT-old" || r.Current.IDToken != "ID-old" {
 		t.Errorf("Request.Current = %v; want the tokens being replaced", r.Current)
 	}
-	if want := e.clock.Now(); !r.Now.Equal(want) {
-		t.Errorf("Request.Now = %v; want the Source's clock %v", r.Now, want)
+	if r.Now == nil {
+		t.Fatalf("Request.Now is nil; want the Source's clock")
+	}
+	if got, want := r.Now(), e.clock.Now(); !got.Equal(want) {
+		t.Errorf("Request.Now() = %v; want the Source's clock %v", got, want)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		if s := fmt.Sprintf(verb, r); strings.Contains(s, "RT-old") || strings.Contains(s, "AT-old") {
+			t.Errorf("%s of a Request prints a token: %s", verb, s)
+		}
 	}
 	if r.HTTPClient != hc {
 		t.Errorf("Request.HTTPClient = %p; want the WithHTTPClient client %p", r.HTTPClient, hc)

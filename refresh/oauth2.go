@@ -86,12 +86,12 @@ func tokenClient(hc *http.Client) *http.Client {
 // Exchange implements Exchanger: one POST grant_type=refresh_token, with
 // time.Now as the clock.
 func (x *OAuth2Exchanger) Exchange(ctx context.Context, refreshToken string) (*Tokens, error) {
-	return x.ExchangeRequest(ctx, Request{Current: &Tokens{RefreshToken: refreshToken}, Now: time.Now()})
+	return x.ExchangeRequest(ctx, Request{Current: &Tokens{RefreshToken: refreshToken}, Now: time.Now})
 }
 
 // ExchangeRequest implements RequestExchanger: one POST
 // grant_type=refresh_token for r.Current.RefreshToken; expires_in is
-// measured from r.Now.
+// measured from r.Now when the answer arrives.
 func (x *OAuth2Exchanger) ExchangeRequest(ctx context.Context, r Request) (*Tokens, error) {
 	if x.cfg.Endpoint.TokenURL == "" {
 		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: errors.New("no token URL")}
@@ -112,7 +112,7 @@ func (x *OAuth2Exchanger) ExchangeRequest(ctx context.Context, r Request) (*Toke
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
 		TokenType:    tok.TokenType,
-		Expiry:       expiryFromSeconds(expiresIn(tok), r.Now),
+		Expiry:       expiryFromSeconds(expiresIn(tok), r.now()),
 	}
 	if id, ok := tok.Extra("id_token").(string); ok {
 		t.IDToken = id
@@ -153,7 +153,7 @@ func (x *OAuth2Exchanger) classify(ctx context.Context, err error, r Request) er
 		xe := &ExchangeError{Code: re.ErrorCode, Description: scrub(re.ErrorDescription, secretsOf(r, x.cfg.ClientSecret)...)}
 		if re.Response != nil {
 			xe.StatusCode = re.Response.StatusCode
-			xe.RetryAfter = httpx.RetryAfter(re.Response.Header.Get("Retry-After"), r.Now, maxRetryAfter)
+			xe.RetryAfter = httpx.RetryAfter(re.Response.Header.Get("Retry-After"), r.now(), maxRetryAfter)
 		}
 		xe.Kind = oauthErrorKind(re.ErrorCode, xe.StatusCode)
 		if xe.StatusCode >= 300 && xe.StatusCode < 400 {

@@ -43,9 +43,10 @@ type Request struct {
 	// Current is a copy of the tokens being replaced; Current.RefreshToken
 	// is the refresh token to swap. Never nil when a Source calls.
 	Current *Tokens
-	// Now is the Source's clock (see WithClock) read when the attempt
-	// starts. An expires_in is measured from it.
-	Now time.Time
+	// Now is the Source's clock (see WithClock). An exchanger reads it when
+	// the answer arrives and measures expires_in from there. A Source
+	// always sets it; the built-in exchangers use time.Now when it is nil.
+	Now func() time.Time
 	// HTTPClient is the client set with WithHTTPClient, nil if none. An
 	// Exchanger that speaks HTTP should send through its Transport.
 	HTTPClient *http.Client
@@ -100,6 +101,14 @@ func WithMaxLifetime(d time.Duration) Option { return func(s *Source) { s.maxLif
 // WithClock sets the clock the Source reads expiries and backoffs from (for
 // tests). If nil, time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Source) { s.now = now } }
+
+// now reads r's clock, or time.Now if it has none.
+func (r Request) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
 
 // WithHosts lists the hosts that Source.Transport sends the access token
 // to: host names or IP addresses, optionally with a port ("api.example.com",
@@ -485,7 +494,7 @@ func (s *Source) exchangeOnce(ctx context.Context, base *Tokens) (*Tokens, error
 	case nil:
 		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: errors.New("the Source has no Exchanger")}
 	case RequestExchanger:
-		nt, err = x.ExchangeRequest(actx, Request{Current: base.clone(), Now: s.now(), HTTPClient: s.httpClient})
+		nt, err = x.ExchangeRequest(actx, Request{Current: base.clone(), Now: s.now, HTTPClient: s.httpClient})
 	default:
 		nt, err = x.Exchange(actx, base.RefreshToken)
 	}

@@ -207,7 +207,7 @@ func TestCognitoInitiateAuthSecretHash(t *testing.T) {
 	}
 	// Explicit Username wins over the claim.
 	x2, _ := NewCognitoExchanger(CognitoConfig{Endpoint: f.srv.URL, ClientID: "client-1", ClientSecret: secret, Username: "explicit"})
-	x2.ExchangeRequest(context.Background(), Request{Current: &Tokens{AccessToken: at, RefreshToken: rt}, Now: e.clock.Now()})
+	x2.ExchangeRequest(context.Background(), Request{Current: &Tokens{AccessToken: at, RefreshToken: rt}, Now: e.clock.Now})
 	params = f.lastIn.Load().(map[string]any)["AuthParameters"].(map[string]any)
 	if params["SECRET_HASH"] != SecretHash("explicit", "client-1", secret) {
 		t.Errorf("explicit Username not used")
