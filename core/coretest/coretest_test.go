@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,4 +157,27 @@ func TestHandler(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Body.String() != "hello alice [admin]" {
 		t.Errorf("got %d %q; want 200 \"hello alice [admin]\"", rec.Code, rec.Body)
 	}
+}
+
+func TestMintConcurrent(t *testing.T) {
+	iss := coretest.NewIssuer(t, jwttest.IssuerConfig{Cognito: true})
+	v := iss.Verifier(t, core.Config{TokenUse: "access"})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 10 {
+				sub := fmt.Sprintf("user-%d-%d", g, n)
+				token, err := iss.Mint(sub, jwttest.Claims{Groups: []string{sub}})
+				if err != nil {
+					t.Errorf("Mint: %v", err)
+					return
+				}
+				c, err := v.Verify(context.Background(), token)
+				if err != nil || c.Subject != sub || len(c.Groups) != 1 || c.Groups[0] != sub {
+					t.Errorf("got %+v, %v; want subject and group %s", c, err, sub)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
