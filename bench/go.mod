@@ -20,6 +20,8 @@ require (
 	github.com/valyala/fasthttp v1.51.0
 )
 
+require github.com/go-json-experiment/json v1.27.2 // indirect
+
 require (
 	github.com/MicahParks/jwkset v0.11.4 // indirect
 	github.com/MicahParks/keyfunc/v2 v2.1.0 // indirect

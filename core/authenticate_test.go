@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
 // vtForge returns tok with "user-1" in its payload replaced by "user-2": the
@@ -71,7 +73,7 @@ func TestCacheSameEndIsAMiss(t *testing.T) {
 	c := newTokenCache(64)
 	tail := strings.Repeat("s", hashSpan)
 	a, b := "aaaa."+tail, "bbbb."+tail
-	ea, eb := &cacheEntry{key: &verifyKey{}}, &cacheEntry{key: &verifyKey{}}
+	ea, eb := &cacheEntry{key: &keyset.Key{}}, &cacheEntry{key: &keyset.Key{}}
 	now := time.Now()
 	c.put(a, ea, now)
 	if c.get(a) != ea || c.get(b) != nil {

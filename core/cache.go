@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
 // defaultCacheSize is the verified-token cache bound when Config.CacheSize
@@ -34,7 +36,7 @@ type tokenCache struct {
 // out clones only.
 type cacheEntry struct {
 	claims *Claims
-	key    *verifyKey
+	key    *keyset.Key
 	until  time.Time // ExpiresAt + leeway: after it, the entry is dead
 }
 
@@ -172,7 +174,7 @@ func (sh *cacheShard) victim(now time.Time) int {
 			sh.hand = 0
 		}
 		s := &sh.slots[i]
-		if s.entry == nil || !now.Before(s.entry.until) || s.entry.key.removed.Load() {
+		if s.entry == nil || !now.Before(s.entry.until) || s.entry.key.Removed() {
 			return i
 		}
 		if atomic.LoadUint32(&s.ref) != 0 {

@@ -2,14 +2,15 @@ package core
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 const (
@@ -17,152 +18,7 @@ const (
 	maxTokenLen = 8 << 10
 	// maxKidLen caps the kid header parameter (H03).
 	maxKidLen = 256
-	// minRSABits is the smallest RSA modulus accepted (A07).
-	minRSABits = 2048
 )
-
-// algID names one JWS algorithm jwtgate knows. "none" is deliberately not
-// one of them (A02).
-type algID uint8
-
-const (
-	algUnknown algID = iota
-	algRS256
-	algRS384
-	algRS512
-	algPS256
-	algPS384
-	algPS512
-	algES256
-	algES384
-	algES512
-	algEdDSA
-	algHS256
-	algHS384
-	algHS512
-	numAlgs
-)
-
-type algFamily uint8
-
-const (
-	famRSA algFamily = iota + 1 // RS* and PS*
-	famEC
-	famEd
-	famHMAC
-)
-
-// algInfo describes one algorithm: its name, key family, hash, and for
-// ECDSA the curve and the coordinate size in bytes.
-type algInfo struct {
-	name    string
-	family  algFamily
-	hash    crypto.Hash
-	curve   string // ECDSA curve name (crypto/elliptic)
-	keySize int    // ECDSA coordinate size in bytes
-}
-
-func (a algID) info() algInfo {
-	switch a {
-	case algRS256:
-		return algInfo{name: "RS256", family: famRSA, hash: crypto.SHA256}
-	case algRS384:
-		return algInfo{name: "RS384", family: famRSA, hash: crypto.SHA384}
-	case algRS512:
-		return algInfo{name: "RS512", family: famRSA, hash: crypto.SHA512}
-	case algPS256:
-		return algInfo{name: "PS256", family: famRSA, hash: crypto.SHA256}
-	case algPS384:
-		return algInfo{name: "PS384", family: famRSA, hash: crypto.SHA384}
-	case algPS512:
-		return algInfo{name: "PS512", family: famRSA, hash: crypto.SHA512}
-	case algES256:
-		return algInfo{name: "ES256", family: famEC, hash: crypto.SHA256, curve: "P-256", keySize: 32}
-	case algES384:
-		return algInfo{name: "ES384", family: famEC, hash: crypto.SHA384, curve: "P-384", keySize: 48}
-	case algES512:
-		return algInfo{name: "ES512", family: famEC, hash: crypto.SHA512, curve: "P-521", keySize: 66}
-	case algEdDSA:
-		return algInfo{name: "EdDSA", family: famEd}
-	case algHS256:
-		return algInfo{name: "HS256", family: famHMAC, hash: crypto.SHA256}
-	case algHS384:
-		return algInfo{name: "HS384", family: famHMAC, hash: crypto.SHA384}
-	case algHS512:
-		return algInfo{name: "HS512", family: famHMAC, hash: crypto.SHA512}
-	}
-	return algInfo{}
-}
-
-// lookupAlg maps an alg value to its algID, case-sensitively (RFC 7515
-// §4.1.1). Anything else, "none" in any case included, is algUnknown.
-func lookupAlg(b []byte) algID {
-	switch string(b) {
-	case "RS256":
-		return algRS256
-	case "RS384":
-		return algRS384
-	case "RS512":
-		return algRS512
-	case "PS256":
-		return algPS256
-	case "PS384":
-		return algPS384
-	case "PS512":
-		return algPS512
-	case "ES256":
-		return algES256
-	case "ES384":
-		return algES384
-	case "ES512":
-		return algES512
-	case "EdDSA":
-		return algEdDSA
-	case "HS256":
-		return algHS256
-	case "HS384":
-		return algHS384
-	case "HS512":
-		return algHS512
-	}
-	return algUnknown
-}
-
-// signingMethod builds the golang-jwt method that verifies a. The values are
-// the Verifier's own: golang-jwt's global registry is neither read nor
-// changed, and PS* verify with salt length = hash length (A12), where
-// golang-jwt's registered PS* methods accept any salt length (F12).
-func (a algID) signingMethod() jwt.SigningMethod {
-	in := a.info()
-	switch in.family {
-	case famRSA:
-		rm := &jwt.SigningMethodRSA{Name: in.name, Hash: in.hash}
-		if a >= algPS256 && a <= algPS512 {
-			return &jwt.SigningMethodRSAPSS{
-				SigningMethodRSA: rm,
-				Options:          &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: in.hash},
-			}
-		}
-		return rm
-	case famEC:
-		return &jwt.SigningMethodECDSA{Name: in.name, Hash: in.hash, KeySize: in.keySize, CurveBits: curveBits(in.curve)}
-	case famEd:
-		return &jwt.SigningMethodEd25519{}
-	case famHMAC:
-		return &jwt.SigningMethodHMAC{Name: in.name, Hash: in.hash}
-	}
-	return nil
-}
-
-func curveBits(name string) int {
-	switch name {
-	case "P-256":
-		return 256
-	case "P-384":
-		return 384
-	}
-	return 521
-}
 
 // b64urlLo and b64urlHi hold the base64url alphabet [A-Za-z0-9_-] as a
 // 128-bit set (bit c of Lo for c < 64, bit c-64 of Hi for c < 128).
@@ -213,7 +69,7 @@ func splitToken(token string) (d1, d2 int, err error) {
 
 // header is what the verifier takes from a JWS header.
 type header struct {
-	alg algID
+	alg alg.ID
 	kid string
 }
 
@@ -224,24 +80,24 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 	if !utf8.Valid(h) {
 		return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not valid UTF-8")
 	}
-	var buf [12]member
-	ms, err := scanObject(h, buf[:0], false)
+	var buf [12]strictjson.Member
+	ms, err := strictjson.ScanObject(h, buf[:0])
 	if err != nil {
 		return out, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "header: "+err.Error(), err)
 	}
 	algSeen := false
 	for i := range ms {
 		m := &ms[i]
-		raw := h[m.start:m.end]
-		switch string(m.name(h)) {
+		raw := h[m.Start:m.End]
+		switch string(m.Name(h)) {
 		case "alg":
-			b, ok := jsonString(raw)
+			b, ok := strictjson.Unquote(raw)
 			if !ok {
 				return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header alg is not a string")
 			}
-			out.alg, algSeen = lookupAlg(b), true
+			out.alg, algSeen = alg.LookupBytes(b), true
 		case "kid":
-			b, ok := jsonString(raw)
+			b, ok := strictjson.Unquote(raw)
 			if !ok {
 				return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header kid is not a string")
 			}
@@ -250,7 +106,7 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 			}
 			out.kid = string(b)
 		case "typ":
-			b, ok := jsonString(raw)
+			b, ok := strictjson.Unquote(raw)
 			if !ok {
 				return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header typ is not a string")
 			}
@@ -258,7 +114,7 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 				return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header typ is not accepted")
 			}
 		case "cty":
-			b, ok := jsonString(raw)
+			b, ok := strictjson.Unquote(raw)
 			if !ok {
 				return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header cty is not a string")
 			}
@@ -276,7 +132,7 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 	if !algSeen {
 		return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header has no alg")
 	}
-	if out.alg == algUnknown || !v.allowed[out.alg] {
+	if !v.allowed.Has(out.alg) {
 		return out, tokenErr(ErrInvalidToken, jwt.ErrTokenSignatureInvalid, "algorithm is not accepted")
 	}
 	return out, nil
@@ -303,45 +159,31 @@ func registeredHeader(name string) bool {
 // critError explains why crit is refused (H01). jwtgate understands no
 // extension, so every crit is refused; the message names the first rule
 // it breaks.
-func critError(h, raw []byte, ms []member) error {
+func critError(h, raw []byte, ms []strictjson.Member) error {
 	fail := func(msg string) error {
 		return tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header crit: "+msg)
 	}
-	if len(raw) == 0 || raw[0] != '[' {
+	arr, ok := strictjson.NewArray(raw)
+	if !ok {
 		return fail("not an array")
 	}
-	var elems [8]member
-	s := jsonScanner{data: raw, pos: 1}
+	var elems [8][]byte
 	names := elems[:0]
-	s.ws()
-	if s.pos < len(raw) && raw[s.pos] == ']' {
-		return fail("empty")
-	}
 	for {
-		s.ws()
-		start := s.pos
-		if err := s.value(1); err != nil {
-			return fail("malformed")
-		}
-		if _, ok := jsonString(raw[start:s.pos]); !ok {
-			return fail("not an array of strings")
-		}
-		names = append(names, member{start: start, end: s.pos})
-		s.ws()
-		if s.pos >= len(raw) {
-			return fail("malformed")
-		}
-		c := raw[s.pos]
-		s.pos++
-		if c == ']' {
+		start, end, ok := arr.Next()
+		if !ok {
 			break
 		}
-		if c != ',' {
-			return fail("malformed")
+		b, ok := strictjson.Unquote(raw[start:end])
+		if !ok {
+			return fail("not an array of strings")
 		}
+		names = append(names, b)
 	}
-	for _, n := range names {
-		b, _ := jsonString(raw[n.start:n.end])
+	if len(names) == 0 {
+		return fail("empty")
+	}
+	for _, b := range names {
 		if len(b) == 0 {
 			return fail("lists an empty name")
 		}
@@ -350,7 +192,7 @@ func critError(h, raw []byte, ms []member) error {
 		}
 		found := false
 		for i := range ms {
-			if bytes.Equal(ms[i].name(h), b) {
+			if bytes.Equal(ms[i].Name(h), b) {
 				found = true
 				break
 			}
@@ -360,41 +202,6 @@ func critError(h, raw []byte, ms []member) error {
 		}
 	}
 	return fail("lists an extension that is not understood")
-}
-
-// jsonString returns the unescaped body of a raw JSON string value, or false
-// if raw is not a string. raw has been validated by the scanner.
-func jsonString(raw []byte) ([]byte, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return nil, false
-	}
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
-		return body, true
-	}
-	return unescape(body), true
-}
-
-// checkKey enforces the binding between the token's alg and the key the
-// issuer's set returned (A05, A06, A07, A13): a key with an alg is used with
-// that alg only; a key without one only with algorithms of its type (an EC
-// key's curve names exactly one).
-func checkKey(a algID, k *verifyKey) bool {
-	in := a.info()
-	if k.alg != "" && k.alg != in.name {
-		return false
-	}
-	switch pub := k.public.(type) {
-	case *rsa.PublicKey:
-		return in.family == famRSA && pub.N != nil && pub.N.BitLen() >= minRSABits
-	case *ecdsa.PublicKey:
-		return in.family == famEC && pub.Curve != nil && pub.Curve.Params().Name == in.curve
-	case ed25519.PublicKey:
-		return in.family == famEd && len(pub) == ed25519.PublicKeySize
-	case []byte:
-		return in.family == famHMAC && len(pub) >= in.hash.Size()
-	}
-	return false
 }
 
 // payload is what the verifier takes from a JWT payload besides Claims.
@@ -413,16 +220,16 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 	if !utf8.Valid(p) {
 		return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not valid UTF-8")
 	}
-	var buf [32]member
-	ms, err := scanObject(p, buf[:0], false)
+	var buf [32]strictjson.Member
+	ms, err := strictjson.ScanObject(p, buf[:0])
 	if err != nil {
 		return out, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload: "+err.Error(), err)
 	}
-	var audM, groupsM, plainGroupsM, scopeM *member
+	var audM, groupsM, plainGroupsM, scopeM *strictjson.Member
 	for i := range ms {
 		m := &ms[i]
-		raw := p[m.start:m.end]
-		name := m.name(p)
+		raw := p[m.Start:m.End]
+		name := m.Name(p)
 		var dst *string
 		switch string(name) {
 		case "iss":
@@ -481,23 +288,23 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 	nAud, nGroups, nScopes := 0, 0, 0
 	if audM != nil {
 		out.hasAud = true
-		n, ok := countStrings(p[audM.start:audM.end], true)
+		n, ok := countStrings(p[audM.Start:audM.End], true)
 		if !ok {
 			return out, claimTypeErr("aud")
 		}
 		nAud = n
 	}
 	if groupsM != nil {
-		n, ok := countStrings(p[groupsM.start:groupsM.end], false)
-		if !ok || p[groupsM.start] != '[' {
+		n, ok := countStrings(p[groupsM.Start:groupsM.End], false)
+		if !ok || p[groupsM.Start] != '[' {
 			return out, claimTypeErr("cognito:groups")
 		}
 		nGroups = n
-	} else if plainGroupsM != nil && p[plainGroupsM.start] == '[' {
+	} else if plainGroupsM != nil && p[plainGroupsM.Start] == '[' {
 		// Other issuers (Keycloak, Okta, Entra ID, oidc-provider) name the
 		// claim "groups". It fills Groups only when it is an array of
 		// strings; any other shape is left to Claims.Decode.
-		if n, ok := countStrings(p[plainGroupsM.start:plainGroupsM.end], false); ok {
+		if n, ok := countStrings(p[plainGroupsM.Start:plainGroupsM.End], false); ok {
 			groupsM, nGroups = plainGroupsM, n
 		}
 	}
@@ -547,19 +354,19 @@ func claimTypeErr(name string) error {
 
 // stringAt returns member m's value as a string (a sub-string of ps when it
 // has no escapes), or false if it is not a JSON string.
-func stringAt(p []byte, ps string, m *member) (string, bool) {
-	return stringRange(p, ps, m.start, m.end)
+func stringAt(p []byte, ps string, m *strictjson.Member) (string, bool) {
+	return stringRange(p, ps, m.Start, m.End)
 }
 
 func stringRange(p []byte, ps string, start, end int) (string, bool) {
 	if end-start < 2 || p[start] != '"' {
 		return "", false
 	}
-	body := p[start+1 : end-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if bytes.IndexByte(p[start+1:end-1], '\\') < 0 {
 		return ps[start+1 : end-1], true
 	}
-	return string(unescape(body)), true
+	b, _ := strictjson.Unquote(p[start:end])
+	return string(b), true
 }
 
 // countStrings counts the elements of raw, which must be a JSON array of
@@ -572,52 +379,35 @@ func countStrings(raw []byte, single bool) (int, bool) {
 		}
 		return 1, true
 	}
-	if raw[0] != '[' {
+	arr, ok := strictjson.NewArray(raw)
+	if !ok {
 		return 0, false
 	}
 	n := 0
-	s := jsonScanner{data: raw, pos: 1}
-	s.ws()
-	if s.pos < len(raw) && raw[s.pos] == ']' {
-		return 0, !single
-	}
 	for {
-		s.ws()
-		start := s.pos
-		if raw[start] != '"' {
-			return 0, false
+		start, end, ok := arr.Next()
+		if !ok {
+			break
 		}
-		if _, err := s.str(); err != nil {
-			return 0, false
-		}
-		if single && s.pos-start == 2 {
+		if raw[start] != '"' || (single && end-start == 2) {
 			return 0, false
 		}
 		n++
-		s.ws()
-		c := raw[s.pos]
-		s.pos++
-		if c == ']' {
-			return n, true
-		}
 	}
+	return n, n > 0 || !single
 }
 
 // fillStrings fills dst with the strings of m's value (validated by
 // countStrings).
-func fillStrings(p []byte, ps string, m *member, dst []string) {
-	if p[m.start] == '"' {
+func fillStrings(p []byte, ps string, m *strictjson.Member, dst []string) {
+	if p[m.Start] == '"' {
 		dst[0], _ = stringAt(p, ps, m)
 		return
 	}
-	s := jsonScanner{data: p, pos: m.start + 1}
+	arr, _ := strictjson.NewArray(p[m.Start:m.End])
 	for i := range dst {
-		s.ws()
-		start := s.pos
-		s.str() //nolint:errcheck // validated by countStrings
-		dst[i], _ = stringRange(p, ps, start, s.pos)
-		s.ws()
-		s.pos++ // ',' or ']'
+		start, end, _ := arr.Next()
+		dst[i], _ = stringRange(p, ps, m.Start+start, m.Start+end)
 	}
 }
 
@@ -655,4 +445,45 @@ func splitFields(s string, dst []string) {
 		k++
 		s = s[end:]
 	}
+}
+
+// maxNumericDate is 9999-12-31T23:59:59Z (C05).
+const maxNumericDate = 253402300799
+
+// numericDate parses a raw JSON value as a NumericDate: a finite number in
+// [0, maxNumericDate], fractional seconds allowed (C05, F5). It returns the
+// seconds and nanoseconds.
+func numericDate(raw []byte) (sec, nsec int64, ok bool) {
+	if !strictjson.IsNumber(raw) {
+		return 0, 0, false // a string, bool, null, object or array
+	}
+	// Fast path: a plain non-negative integer of at most 12 digits.
+	if len(raw) <= 12 {
+		var n int64
+		plain := true
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				plain = false
+				break
+			}
+			n = n*10 + int64(c-'0')
+		}
+		if plain {
+			if n > maxNumericDate {
+				return 0, 0, false
+			}
+			return n, 0, true
+		}
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > maxNumericDate {
+		return 0, 0, false
+	}
+	whole := math.Floor(f)
+	sec = int64(whole)
+	nsec = int64(math.Round((f - whole) * 1e9))
+	if nsec >= 1e9 {
+		sec, nsec = sec+1, nsec-1e9
+	}
+	return sec, nsec, true
 }

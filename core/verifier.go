@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
 // maxLeeway is the largest Config.Leeway New accepts (C06).
@@ -19,10 +23,10 @@ const maxLeeway = 5 * time.Minute
 // Verifier verifies tokens. It is safe for concurrent use; build one per
 // configuration and share it. Close stops its background work.
 type Verifier struct {
-	issuers  map[string]*issuerState // exact iss -> its key source
-	sources  []keySource
-	allowed  [numAlgs]bool
-	methods  [numAlgs]jwt.SigningMethod
+	issuers  map[string]*issuerState // exact iss -> its key set
+	sets     []*keyset.Set
+	allowed  alg.Set
+	methods  [alg.Count]jwt.SigningMethod
 	audience []string
 	skipAud  bool
 	tokenUse string
@@ -39,12 +43,9 @@ type Verifier struct {
 type issuerState struct {
 	url     string
 	cognito bool
-	keys    keySource
-}
-
-// defaultAlgorithms is the allowlist when Config.Algorithms is empty.
-func defaultAlgorithms() []algID {
-	return []algID{algRS256, algRS384, algRS512, algPS256, algPS384, algPS512, algES256, algES384, algES512, algEdDSA}
+	keys    *keyset.Set
+	// key is keys.Key; tests replace it to count or fail lookups.
+	key func(ctx context.Context, kid string, a alg.ID) (*keyset.Key, error)
 }
 
 // New validates cfg and returns a Verifier. It never panics on a bad
@@ -85,44 +86,45 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err := v.checkConfig(cfg); err != nil {
 		return nil, err
 	}
-	hs := false
 	if len(cfg.Algorithms) == 0 {
-		for _, a := range defaultAlgorithms() {
-			v.allowed[a] = true
+		// The default: every asymmetric algorithm.
+		for _, a := range alg.All() {
+			if a.Info().Scheme != alg.HMAC {
+				v.allowed = v.allowed.With(a)
+			}
 		}
 	}
 	for i, name := range cfg.Algorithms {
-		a := lookupAlg([]byte(name))
-		if a == algUnknown {
+		a := alg.Lookup(name)
+		if a == alg.Unknown {
 			if strings.EqualFold(name, "none") {
 				return nil, fmt.Errorf("jwtgate: Config.Algorithms[%d]: \"none\" is never accepted", i)
 			}
 			return nil, fmt.Errorf("jwtgate: Config.Algorithms[%d]: unknown algorithm %q", i, name)
 		}
-		v.allowed[a] = true
-		hs = hs || a.info().family == famHMAC
+		v.allowed = v.allowed.With(a)
 	}
-	for a := algID(1); a < numAlgs; a++ {
-		if v.allowed[a] {
-			v.methods[a] = a.signingMethod()
+	for _, a := range alg.All() {
+		if v.allowed.Has(a) {
+			v.methods[a] = a.SigningMethod()
 		}
 	}
 
-	ko := keySetOptions{HTTPClient: cfg.HTTPClient, Logger: v.logger, Now: cfg.Now, allowOct: hs}
 	for i, iss := range cfg.Issuers {
-		ks, err := newKeySource(ctx, cloneIssuer(iss), ko)
+		ks, err := keyset.New(ctx, keyset.Config{
+			Issuer:     iss.URL,
+			JWKSURL:    iss.JWKSURL,
+			JWKS:       bytes.Clone(iss.JWKS),
+			Algorithms: v.allowed,
+			HTTPClient: cfg.HTTPClient,
+			Logger:     v.logger,
+		})
 		if err != nil {
-			v.closeSources()
-			return nil, fmt.Errorf("jwtgate: Config.Issuers[%d]: %w", i, err)
+			v.closeSets()
+			return nil, fmt.Errorf("jwtgate: Config.Issuers[%d]: issuer %q: %w", i, iss.URL, err)
 		}
-		v.sources = append(v.sources, ks)
-		if hs && len(iss.JWKS) > 0 {
-			if err := v.checkStaticHMAC(ks); err != nil {
-				v.closeSources()
-				return nil, fmt.Errorf("jwtgate: Config.Issuers[%d]: %w", i, err)
-			}
-		}
-		v.issuers[iss.URL] = &issuerState{url: iss.URL, cognito: iss.Cognito, keys: ks}
+		v.sets = append(v.sets, ks)
+		v.issuers[iss.URL] = &issuerState{url: iss.URL, cognito: iss.Cognito, keys: ks, key: ks.Key}
 	}
 
 	switch {
@@ -178,49 +180,11 @@ func (v *Verifier) checkConfig(cfg Config) error {
 	return nil
 }
 
-// checkStaticHMAC refuses a static set holding an oct key shorter than the
-// hash of an enabled HS algorithm it may be used with (A13, RFC 7518 §3.2).
-// (The key set itself drops oct keys below 32 bytes and binds each key to
-// the algorithms its length allows.)
-func (v *Verifier) checkStaticHMAC(src keySource) error {
-	ks, ok := src.(*keySet)
-	if !ok {
-		return nil
-	}
-	snap := ks.snap.Load()
-	if snap == nil {
-		return nil
-	}
-	for _, e := range snap.keys {
-		secret, ok := e.vk.public.([]byte)
-		if !ok {
-			continue
-		}
-		for _, a := range []algID{algHS256, algHS384, algHS512} {
-			if !v.allowed[a] || (e.vk.alg != "" && e.vk.alg != a.info().name) {
-				continue
-			}
-			if len(secret) < a.info().hash.Size() {
-				return fmt.Errorf("jwtgate: static oct key %q is shorter than %s needs (%d bytes)",
-					e.vk.kid, a.info().name, a.info().hash.Size())
-			}
-		}
-	}
-	return nil
-}
-
 func cloneStrings(s []string) []string {
 	if s == nil {
 		return nil
 	}
 	return append([]string(nil), s...)
-}
-
-func cloneIssuer(iss Issuer) Issuer {
-	if iss.JWKS != nil {
-		iss.JWKS = append([]byte(nil), iss.JWKS...)
-	}
-	return iss
 }
 
 // Verify checks token and returns its verified claims, or an error that
@@ -259,7 +223,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry)
 	}
 	now := v.now()
 	if e != nil {
-		if !e.key.removed.Load() {
+		if !e.key.Removed() {
 			if err := v.checkTimes(e.claims, now); err != nil {
 				v.cache.remove(token, e)
 				return nil, v.fail(ctx, err)
@@ -308,7 +272,7 @@ func (v *Verifier) fail(ctx context.Context, err error) error {
 }
 
 // verify is the full check of a token not found in the cache.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, *verifyKey, error) {
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, *keyset.Key, error) {
 	d1, d2, err := splitToken(token)
 	if err != nil {
 		return nil, nil, err
@@ -362,13 +326,10 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 		return nil, nil, tokenErr(ErrInvalidIssuer, jwt.ErrTokenInvalidIssuer, "")
 	}
 
-	// Key.
-	key, err := is.keys.key(ctx, h.kid, h.alg.info().name)
+	// Key: the set hands out only a key bound to h.alg (A05, A06, A07, A13).
+	key, err := is.key(ctx, h.kid, h.alg)
 	if err != nil {
 		return nil, nil, keyError(err)
-	}
-	if key == nil || !checkKey(h.alg, key) {
-		return nil, nil, tokenErr(ErrUnknownKey, jwt.ErrTokenUnverifiable, "key is not usable with the token's alg")
 	}
 
 	// Signature.
@@ -377,7 +338,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	if err != nil {
 		return nil, nil, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "signature is not canonical base64url", err)
 	}
-	if err := v.methods[h.alg].Verify(token[:d2], sig[:n], key.public); err != nil {
+	if err := v.methods[h.alg].Verify(token[:d2], sig[:n], key.Public); err != nil {
 		return nil, nil, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
 	}
 
@@ -403,14 +364,15 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	return c, key, nil
 }
 
-// keyError turns a key source error into Verify's: unknown keys are token
-// failures; ErrKeysUnavailable and context errors are passed on as they are.
+// keyError turns a key set error into Verify's: an unavailable set is
+// ErrKeysUnavailable, a context error stays itself, anything else is an
+// unknown key (a token failure).
 func keyError(err error) error {
 	switch {
-	case errors.Is(err, ErrKeysUnavailable):
-		return err
+	case errors.Is(err, keyset.ErrUnavailable):
+		return &verifyError{kind: ErrKeysUnavailable, msg: err.Error(), cause: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("jwtgate: waiting for the key set: %w", err)
+		return fmt.Errorf("jwtgate: %w", err)
 	}
 	return tokenErrCause(ErrUnknownKey, jwt.ErrTokenUnverifiable, "", err)
 }
@@ -459,12 +421,12 @@ func (v *Verifier) Close() error {
 	if v == nil {
 		return nil
 	}
-	v.closeOnce.Do(v.closeSources)
+	v.closeOnce.Do(v.closeSets)
 	return nil
 }
 
-func (v *Verifier) closeSources() {
-	for _, s := range v.sources {
-		s.close()
+func (v *Verifier) closeSets() {
+	for _, s := range v.sets {
+		s.Close()
 	}
 }

@@ -1,13 +1,10 @@
 package core
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // FuzzVerify feeds arbitrary strings to Verify. Whatever the input: no
@@ -52,42 +49,3 @@ func FuzzVerify(f *testing.F) {
 }
 
 // FuzzScanObject checks the strict scanner against encoding/json: what the
-// scanner accepts is a valid JSON object without duplicate top-level names,
-// and the value ranges it reports are valid JSON values.
-func FuzzScanObject(f *testing.F) {
-	for _, s := range []string{
-		`{}`, `{"a":1}`, ` {"a":[1,2,{"b":null}],"c":"\u00e9\ud83d\ude00"} `, `{"a":1,"a":2}`,
-		`{"a":"\ud800"}`, `{"a":01}`, `{"a":-0.5e+3}`, `[]`, `{"a":1}x`, "{\"a\":\"\x01\"}", `{"a":tru}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if !utf8.Valid(data) {
-			return
-		}
-		ms, err := scanObject(data, nil, false)
-		if err != nil {
-			return
-		}
-		if !json.Valid(data) {
-			t.Fatalf("scanner accepted invalid JSON %q", data)
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("scanner accepted %q, which is not an object: %v", data, err)
-		}
-		if len(m) != len(ms) {
-			t.Fatalf("%q: %d members, encoding/json sees %d names", data, len(ms), len(m))
-		}
-		for _, mb := range ms {
-			name := mb.name(data)
-			raw, ok := m[string(name)]
-			if !ok {
-				t.Fatalf("%q: member %q unknown to encoding/json", data, name)
-			}
-			if !bytes.Equal(bytes.TrimSpace(raw), data[mb.start:mb.end]) {
-				t.Fatalf("%q: member %q value %q; encoding/json %q", data, name, data[mb.start:mb.end], raw)
-			}
-		}
-	})
-}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/core/jwttest"
+	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
 // Shared fixture of the verifier tests (prefix vt): one key per algorithm,
@@ -181,23 +185,68 @@ func vtCheck(t *testing.T, c *Claims, err, want error) {
 	}
 }
 
-// vtCounting wraps a key source and counts lookups.
+// vtCounting counts the key lookups of one issuer.
 type vtCounting struct {
-	keySource
 	n atomic.Int64
 }
 
-func (c *vtCounting) key(ctx context.Context, kid, alg string) (*verifyKey, error) {
-	c.n.Add(1)
-	return c.keySource.key(ctx, kid, alg)
-}
-
-// vtCount replaces the key source of issuer iss in v by a counting wrapper.
+// vtCount makes the key lookups of issuer iss in v counted.
 func vtCount(v *Verifier, iss string) *vtCounting {
 	is := v.issuers[iss]
-	c := &vtCounting{keySource: is.keys}
-	is.keys = c
+	c := &vtCounting{}
+	next := is.key
+	is.key = func(ctx context.Context, kid string, a alg.ID) (*keyset.Key, error) {
+		c.n.Add(1)
+		return next(ctx, kid, a)
+	}
 	return c
+}
+
+// vtEventually polls cond for up to 5 s.
+func vtEventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// vtJWKSServer is a JWKS endpoint whose answer a test switches at will,
+// with an atomic count of the requests it served.
+type vtJWKSServer struct {
+	*httptest.Server
+	fetches atomic.Int64
+	handler atomic.Pointer[http.HandlerFunc]
+}
+
+func newVTJWKSServer(t *testing.T, h http.HandlerFunc) *vtJWKSServer {
+	t.Helper()
+	s := &vtJWKSServer{}
+	s.set(h)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fetches.Add(1)
+		(*s.handler.Load())(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *vtJWKSServer) set(h http.HandlerFunc) { s.handler.Store(&h) }
+
+// vtServe answers with body as application/json.
+func vtServe(body []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}
+}
+
+// vtStatus answers with status code only.
+func vtStatus(code int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }
 }
 
 // vtSegments splits a token into its three segments.

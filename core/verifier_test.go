@@ -3,30 +3,33 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
-// vtStubSource is a key source whose lookups fail as a remote set can.
-type vtStubSource struct{ err error }
-
-func (s vtStubSource) key(ctx context.Context, kid, alg string) (*verifyKey, error) {
-	if s.err == nil {
-		<-ctx.Done()
-		return nil, ctx.Err()
+// vtStubKeys is a key lookup that fails as a remote set can: with err, or
+// when err is nil by waiting for ctx to end.
+func vtStubKeys(err error) func(context.Context, string, alg.ID) (*keyset.Key, error) {
+	return func(ctx context.Context, kid string, a alg.ID) (*keyset.Key, error) {
+		if err == nil {
+			<-ctx.Done()
+			return nil, fmt.Errorf("waiting for the key set: %w", ctx.Err())
+		}
+		return nil, err
 	}
-	return nil, s.err
 }
-func (vtStubSource) close() {}
 
 func TestVerifyKeySourceErrors(t *testing.T) {
 	k := vtKey("ES256")
 	tok := k.Sign(vtClaims())
 	v := vtNew(t, vtConfig(k))
 
-	v.issuers[vtIss].keys = vtStubSource{} // waits for ctx
+	v.issuers[vtIss].key = vtStubKeys(nil) // waits for ctx
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := v.Verify(ctx, tok)
@@ -39,13 +42,13 @@ func TestVerifyKeySourceErrors(t *testing.T) {
 		t.Errorf("deadline: got %v; want context.DeadlineExceeded", err)
 	}
 
-	v.issuers[vtIss].keys = vtStubSource{err: errNotLoaded}
+	v.issuers[vtIss].key = vtStubKeys(fmt.Errorf("%w: not loaded yet", keyset.ErrUnavailable))
 	_, err = v.Verify(context.Background(), tok)
 	if !errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrInvalidToken) {
 		t.Errorf("not loaded: got %v; want ErrKeysUnavailable only", err)
 	}
 
-	v.issuers[vtIss].keys = vtStubSource{err: errKidNotFound}
+	v.issuers[vtIss].key = vtStubKeys(fmt.Errorf("%w: kid not in the key set", keyset.ErrUnknownKey))
 	_, err = v.Verify(context.Background(), tok)
 	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("unknown kid: got %v; want ErrUnknownKey", err)

@@ -15,7 +15,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"strings"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
 // Key is a signing key of one JWS algorithm together with the key ID that
@@ -35,57 +36,56 @@ type Key struct {
 
 // Algorithms lists every algorithm NewKey accepts, in a stable order.
 func Algorithms() []string {
-	return []string{
-		"RS256", "RS384", "RS512",
-		"PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512",
-		"EdDSA",
-		"HS256", "HS384", "HS512",
+	var names []string
+	for _, a := range alg.All() {
+		names = append(names, a.String())
 	}
+	return names
 }
 
 // NewKey returns a fresh random key for alg with key ID kid: RSA-2048 for
 // RS* and PS*, P-256/P-384/P-521 for ES256/ES384/ES512, Ed25519 for EdDSA,
 // and a random secret of the hash length (32, 48 or 64 bytes) for HS*.
 // NewKey panics on an unknown alg: it is meant for tests.
-func NewKey(alg, kid string) *Key {
+func NewKey(name, kid string) *Key {
 	var (
 		priv any
 		err  error
 	)
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		priv, err = rsa.GenerateKey(rand.Reader, 2048)
-	case "ES256", "ES384", "ES512":
-		priv, err = ecdsa.GenerateKey(curveFor(alg), rand.Reader)
-	case "EdDSA":
+	in := alg.Lookup(name).Info()
+	switch in.KeyType {
+	case alg.KeyTypeRSA:
+		priv, err = rsa.GenerateKey(rand.Reader, in.MinKeyBits)
+	case alg.KeyTypeEC:
+		priv, err = ecdsa.GenerateKey(curve(in.Curve), rand.Reader)
+	case alg.KeyTypeOKP:
 		_, priv, err = ed25519.GenerateKey(rand.Reader)
-	case "HS256", "HS384", "HS512":
-		secret := make([]byte, hashFor(alg).Size())
+	case alg.KeyTypeOct:
+		secret := make([]byte, in.Hash.Size())
 		_, err = rand.Read(secret)
 		priv = secret
 	default:
-		panic(fmt.Sprintf("jwttest: NewKey: unsupported alg %q", alg))
+		panic(fmt.Sprintf("jwttest: NewKey: unsupported alg %q", name))
 	}
 	if err != nil {
-		panic(fmt.Sprintf("jwttest: NewKey(%q): %v", alg, err))
+		panic(fmt.Sprintf("jwttest: NewKey(%q): %v", name, err))
 	}
-	return &Key{Kid: kid, Alg: alg, private: priv}
+	return &Key{Kid: kid, Alg: name, private: priv}
 }
 
 // NewRSAKey returns a fresh RSA key of the given size for alg (RS* or PS*).
 // Go refuses to generate or use RSA keys under 1024 bits unless
 // GODEBUG=rsa1024min=0 is set. NewRSAKey panics on a non-RSA alg or a
 // failed generation.
-func NewRSAKey(bits int, alg, kid string) *Key {
-	if !isRSA(alg) {
-		panic(fmt.Sprintf("jwttest: NewRSAKey: alg %q is not RS* or PS*", alg))
+func NewRSAKey(bits int, name, kid string) *Key {
+	if alg.Lookup(name).Info().KeyType != alg.KeyTypeRSA {
+		panic(fmt.Sprintf("jwttest: NewRSAKey: alg %q is not RS* or PS*", name))
 	}
 	priv, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
 		panic(fmt.Sprintf("jwttest: NewRSAKey(%d): %v", bits, err))
 	}
-	return &Key{Kid: kid, Alg: alg, private: priv}
+	return &Key{Kid: kid, Alg: name, private: priv}
 }
 
 // NewKeyFrom wraps existing key material: *rsa.PrivateKey for RS*/PS*,
@@ -94,22 +94,23 @@ func NewRSAKey(bits int, alg, kid string) *Key {
 // ed25519.PrivateKey for EdDSA, and []byte for HS* (any length, also short
 // secrets or a public key's bytes for algorithm-confusion tests).
 // NewKeyFrom panics when the material does not fit the alg's family.
-func NewKeyFrom(alg, kid string, private any) *Key {
+func NewKeyFrom(name, kid string, private any) *Key {
 	ok := false
+	kty := alg.Lookup(name).Info().KeyType
 	switch p := private.(type) {
 	case *rsa.PrivateKey:
-		ok = isRSA(alg)
+		ok = kty == alg.KeyTypeRSA
 	case *ecdsa.PrivateKey:
-		ok = strings.HasPrefix(alg, "ES") && hashFor(alg) != 0
+		ok = kty == alg.KeyTypeEC
 	case ed25519.PrivateKey:
-		ok = alg == "EdDSA" && len(p) == ed25519.PrivateKeySize
+		ok = kty == alg.KeyTypeOKP && len(p) == ed25519.PrivateKeySize
 	case []byte:
-		ok = strings.HasPrefix(alg, "HS") && hashFor(alg) != 0
+		ok = kty == alg.KeyTypeOct
 	}
 	if !ok {
-		panic(fmt.Sprintf("jwttest: NewKeyFrom: %T does not fit alg %q", private, alg))
+		panic(fmt.Sprintf("jwttest: NewKeyFrom: %T does not fit alg %q", private, name))
 	}
-	return &Key{Kid: kid, Alg: alg, private: private}
+	return &Key{Kid: kid, Alg: name, private: private}
 }
 
 // Private returns the signing material: *rsa.PrivateKey, *ecdsa.PrivateKey,
@@ -271,10 +272,11 @@ func Unsigned(header, payload []byte) string {
 func B64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func (k *Key) sign(in string, der bool) ([]byte, error) {
-	h := hashFor(k.Alg)
-	if h == 0 && k.Alg != "EdDSA" {
+	info := alg.Lookup(k.Alg).Info()
+	if info.Scheme == 0 {
 		return nil, fmt.Errorf("unsupported alg %q", k.Alg)
 	}
+	h := info.Hash
 	var digest []byte
 	if h != 0 {
 		d := h.New()
@@ -288,14 +290,14 @@ func (k *Key) sign(in string, der bool) ([]byte, error) {
 	}
 	switch p := k.private.(type) {
 	case *rsa.PrivateKey:
-		switch {
-		case strings.HasPrefix(k.Alg, "RS"):
+		switch info.Scheme {
+		case alg.RSAPKCS1v15:
 			return rsa.SignPKCS1v15(rand.Reader, p, h, digest)
-		case strings.HasPrefix(k.Alg, "PS"):
+		case alg.RSAPSS:
 			return rsa.SignPSS(rand.Reader, p, h, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		}
 	case *ecdsa.PrivateKey:
-		if !strings.HasPrefix(k.Alg, "ES") {
+		if info.Scheme != alg.ECDSA {
 			break
 		}
 		r, s, err := ecdsa.Sign(rand.Reader, p, digest)
@@ -311,11 +313,11 @@ func (k *Key) sign(in string, der bool) ([]byte, error) {
 		s.FillBytes(out[size:])
 		return out, nil
 	case ed25519.PrivateKey:
-		if k.Alg == "EdDSA" {
+		if info.Scheme == alg.Ed25519 {
 			return ed25519.Sign(p, []byte(in)), nil
 		}
 	case []byte:
-		if strings.HasPrefix(k.Alg, "HS") {
+		if info.Scheme == alg.HMAC {
 			m := hmac.New(h.New, p)
 			m.Write([]byte(in))
 			return m.Sum(nil), nil
@@ -324,35 +326,13 @@ func (k *Key) sign(in string, der bool) ([]byte, error) {
 	return nil, fmt.Errorf("key %T cannot sign alg %q", k.private, k.Alg)
 }
 
-func isRSA(alg string) bool {
-	return (strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")) && hashFor(alg) != 0
-}
-
-func hashFor(alg string) crypto.Hash {
-	if alg == "EdDSA" || len(alg) != 5 {
-		return 0
-	}
-	switch alg[:2] {
-	case "RS", "PS", "ES", "HS":
-	default:
-		return 0
-	}
-	switch alg[2:] {
-	case "256":
-		return crypto.SHA256
-	case "384":
-		return crypto.SHA384
-	case "512":
-		return crypto.SHA512
-	}
-	return 0
-}
-
-func curveFor(alg string) elliptic.Curve {
-	switch alg {
-	case "ES384":
+// curve returns the crypto/elliptic curve of a JWK crv name (P-256 for any
+// other name).
+func curve(crv string) elliptic.Curve {
+	switch crv {
+	case elliptic.P384().Params().Name:
 		return elliptic.P384()
-	case "ES512":
+	case elliptic.P521().Params().Name:
 		return elliptic.P521()
 	}
 	return elliptic.P256()

@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
 // errReadOnlyStorage is returned by the write methods of keySetStorage.
@@ -17,16 +19,18 @@ var errReadOnlyStorage = errors.New("jwtgate: key set storage is read-only")
 // keyfunc v3 can select keys over jwtgate's hardened, filtered set. It is a
 // read-only view of the current snapshot: writes come only from fetches.
 //
-// The request path does not use it: keySet.key reads the snapshot directly
-// (no jwkset.JWK marshalling per call). keySetKeyfunc serves
-// Verifier.Keyfunc, for golang-jwt code of the caller's; the benchmarks
-// measure both.
-type keySetStorage struct{ ks *keySet }
+// The request path does not use it: Set.Key reads the snapshot directly
+// (no jwkset.JWK marshalling per call). Set.Keyfunc serves golang-jwt code
+// of the caller's; the benchmarks measure both.
+type keySetStorage struct{ ks *Set }
 
 var _ jwkset.Storage = keySetStorage{}
 
-// keySetKeyfunc returns a keyfunc.Keyfunc over ks's storage.
-func keySetKeyfunc(ctx context.Context, ks *keySet) (keyfunc.Keyfunc, error) {
+// Keyfunc returns a keyfunc v3 Keyfunc over the set: the same filtered keys,
+// refresh and unknown-kid limits as Key. ctx bounds keyfunc's own work.
+// Lookup failures wrap ErrUnknownKey or ErrUnavailable, and
+// jwkset.ErrKeyNotFound.
+func (ks *Set) Keyfunc(ctx context.Context) (keyfunc.Keyfunc, error) {
 	kf, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: keySetStorage{ks: ks}})
 	if err != nil {
 		return nil, fmt.Errorf("jwtgate: keyfunc: %w", err)
@@ -35,7 +39,7 @@ func keySetKeyfunc(ctx context.Context, ks *keySet) (keyfunc.Keyfunc, error) {
 }
 
 // KeyRead returns the JWK for keyID; an unknown kid goes through the same
-// bounded, rate-limited refresh as keySet.key. Misses wrap
+// bounded, rate-limited refresh as Set.Key. Misses wrap
 // jwkset.ErrKeyNotFound as well as ErrUnknownKey.
 func (s keySetStorage) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, error) {
 	if snap := s.ks.snap.Load(); snap != nil {
@@ -45,7 +49,7 @@ func (s keySetStorage) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, e
 	}
 	if s.ks.remote != nil {
 		// Any allowed alg: keyfunc checks the JWK alg against the token itself.
-		if _, err := s.ks.slow(ctx, keyID, ""); err != nil && !errors.Is(err, errAlgMismatch) {
+		if _, err := s.ks.slow(ctx, keyID, alg.Unknown); err != nil && !errors.Is(err, errAlgMismatch) {
 			return jwkset.JWK{}, errors.Join(err, jwkset.ErrKeyNotFound)
 		}
 		if snap := s.ks.snap.Load(); snap != nil {
@@ -58,14 +62,14 @@ func (s keySetStorage) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, e
 }
 
 // KeyReadAll returns the set's keys — but only when it holds exactly one:
-// keyfunc tries every key for a token without kid, which SECURITY.md F11/H04
+// keyfunc tries every key for a token without kid, which docs/SECURITY.md F11/H04
 // forbid for sets of several keys. For those it returns none.
 func (s keySetStorage) KeyReadAll(context.Context) ([]jwkset.JWK, error) {
 	snap := s.ks.snap.Load()
 	if snap == nil {
 		return nil, errNotLoaded
 	}
-	if snap.only.vk == nil {
+	if snap.only.key == nil {
 		return nil, nil
 	}
 	return []jwkset.JWK{snap.only.jwk}, nil

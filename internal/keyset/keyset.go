@@ -1,16 +1,29 @@
-package core
+// Package keyset keeps one issuer's JSON Web Key Set for the verifier: a
+// static set, or a remote one fetched (over OpenID Connect discovery when no
+// URL is given) with a timeout, a body cap, no redirects, refreshed in the
+// background at Cache-Control max-age and on demand for an unknown kid
+// (rate-limited, single-flight, with a negative cache), keeping the last good
+// set through outages. Every member is filtered (private material, key use,
+// weak or malformed keys, ROCA) and bound to the algorithms it may be used
+// with (internal/alg). The request path reads an immutable snapshot without
+// locks or allocations. Set.Keyfunc lends the same filtered set to
+// golang-jwt code through keyfunc v3.
+package keyset
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
-// Defaults of keySetOptions (SECURITY.md K02, K08, K10).
+// Defaults of Config's timing (docs/SECURITY.md K02, K08, K10).
 const (
 	defaultFetchTimeout    = 5 * time.Second
 	defaultMaxBody         = 1 << 20
@@ -27,18 +40,22 @@ const (
 	failuresBeforeError    = 3
 )
 
-// keySetOptions configures newKeySource. The exported fields come from
-// Config; the unexported durations default when zero so tests can shorten them.
-type keySetOptions struct {
-	HTTPClient *http.Client // lends its Transport; nil: jwtgate's own client, never http.DefaultClient
+// Config configures New. The timing fields are unexported: they default
+// when zero, and only tests shorten them. Refresh timing runs on the
+// monotonic clock, so that a fixed test clock cannot freeze key rotation.
+type Config struct {
+	Issuer  string // the exact iss value: logs, and the discovery document must name it
+	JWKSURL string // the JWK Set URL; if empty (and JWKS is empty), discovered from Issuer
+	JWKS    []byte // a static JWK Set; the caller makes sure JWKSURL is then empty
+
+	// Algorithms is the verifier's allowlist. Symmetric (kty "oct") keys are
+	// kept, in static sets only, when it holds an HS algorithm; New then
+	// refuses a static oct key shorter than an allowed HS algorithm it may be
+	// used with needs.
+	Algorithms alg.Set
+
+	HTTPClient *http.Client // lends its Transport; nil: a client of our own, never http.DefaultClient
 	Logger     *slog.Logger // nil: slog.Default()
-
-	// Now is accepted for symmetry with Config but not used for refresh
-	// timing: rate limits and backoff run on the monotonic clock, so a fixed
-	// test clock cannot freeze key rotation.
-	Now func() time.Time
-
-	allowOct bool // an HS* algorithm is allowed: kty "oct" keys are kept in static sets only
 
 	fetchTimeout    time.Duration // total timeout of one fetch; default 5 s
 	maxBody         int64         // response body cap; default 1 MiB
@@ -54,68 +71,91 @@ type keySetOptions struct {
 	insecureHTTP    bool          // allow http:// to non-loopback hosts (tests only)
 }
 
-func (o *keySetOptions) defaults() {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
+func (c *Config) defaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	def(&o.fetchTimeout, defaultFetchTimeout)
-	def(&o.refreshInterval, defaultRefreshInterval)
-	def(&o.minMaxAge, defaultMinMaxAge)
-	def(&o.maxMaxAge, defaultMaxMaxAge)
-	def(&o.minInterval, defaultMinInterval)
-	def(&o.negativeTTL, defaultNegativeTTL)
-	def(&o.waitMax, defaultWaitMax)
-	def(&o.retryMin, defaultRetryMin)
-	def(&o.retryMax, defaultRetryMax)
-	def(&o.retryAfterMax, defaultRetryAfterMax)
-	if o.maxBody <= 0 {
-		o.maxBody = defaultMaxBody
+	def(&c.fetchTimeout, defaultFetchTimeout)
+	def(&c.refreshInterval, defaultRefreshInterval)
+	def(&c.minMaxAge, defaultMinMaxAge)
+	def(&c.maxMaxAge, defaultMaxMaxAge)
+	def(&c.minInterval, defaultMinInterval)
+	def(&c.negativeTTL, defaultNegativeTTL)
+	def(&c.waitMax, defaultWaitMax)
+	def(&c.retryMin, defaultRetryMin)
+	def(&c.retryMax, defaultRetryMax)
+	def(&c.retryAfterMax, defaultRetryAfterMax)
+	if c.maxBody <= 0 {
+		c.maxBody = defaultMaxBody
 	}
 }
 
-// newKeySource returns iss's key source: static when iss.JWKS is set,
-// otherwise remote (iss.JWKSURL, or OIDC discovery from iss.URL). It fails
-// only on configuration errors; a remote set that cannot be fetched yet is
-// logged and retried in the background. ctx bounds that background refresh;
-// close stops it too. The source also implements keySetReadiness.
-func newKeySource(ctx context.Context, iss Issuer, o keySetOptions) (keySource, error) {
-	o.defaults()
-	log := o.Logger.With("issuer", iss.URL)
-	ks := &keySet{issuer: iss.URL, opts: o, log: log}
+// allowOct reports whether symmetric keys may be kept.
+func (c *Config) allowOct() bool {
+	return c.Algorithms.Has(alg.HS256) || c.Algorithms.Has(alg.HS384) || c.Algorithms.Has(alg.HS512)
+}
 
-	if len(iss.JWKS) > 0 {
-		if iss.JWKSURL != "" {
-			return nil, fmt.Errorf("jwtgate: issuer %q: set JWKS or JWKSURL, not both", iss.URL)
-		}
-		keys, err := parseJWKS(iss.JWKS, false, o.allowOct, ks.logDropped)
+// Key is one usable verification key of a set, after filtering.
+type Key struct {
+	// Public is *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or the
+	// []byte secret of an oct key (static sets only).
+	Public any
+
+	kid     string
+	alg     string      // the JWK's alg, or "" when it has none
+	removed atomic.Bool // a refresh dropped or changed the key
+}
+
+// Removed reports whether a refresh has dropped this key (or changed its
+// material or alg) since it was handed out. Verifications that used it must
+// not be reused.
+func (k *Key) Removed() bool { return k.removed.Load() }
+
+// New returns the key set of c.Issuer: static when c.JWKS is set, otherwise
+// remote (c.JWKSURL, or OIDC discovery from c.Issuer). It fails only on
+// configuration errors: a bad or non-https URL (http is allowed for loopback
+// hosts), a static set with no usable key or with an oct key too short for
+// an allowed HS algorithm. A remote set that cannot be fetched yet is logged
+// and retried in the background; Key answers ErrUnavailable until a set has
+// loaded once. ctx bounds that background refresh; Close stops it too.
+func New(ctx context.Context, c Config) (*Set, error) {
+	c.defaults()
+	log := c.Logger.With("issuer", c.Issuer)
+	ks := &Set{issuer: c.Issuer, opts: c, log: log}
+
+	if len(c.JWKS) > 0 {
+		keys, err := parseJWKS(c.JWKS, false, c.allowOct(), ks.logDropped)
 		if err != nil {
-			return nil, fmt.Errorf("jwtgate: issuer %q: static JWKS: %w", iss.URL, err)
+			return nil, fmt.Errorf("static JWKS: %w", err)
+		}
+		if err := checkStaticHMAC(keys, c.Algorithms); err != nil {
+			return nil, err
 		}
 		ks.install(keys)
 		return ks, nil
 	}
 
 	r := &remoteSet{}
-	if iss.JWKSURL != "" {
-		if err := checkFetchURL(iss.JWKSURL, o.insecureHTTP); err != nil {
-			return nil, fmt.Errorf("jwtgate: issuer %q: JWKSURL: %w", iss.URL, err)
+	if c.JWKSURL != "" {
+		if err := checkFetchURL(c.JWKSURL, c.insecureHTTP); err != nil {
+			return nil, fmt.Errorf("JWKSURL: %w", err)
 		}
-		r.jwksURL = iss.JWKSURL
-	} else if err := checkFetchURL(iss.URL, o.insecureHTTP); err != nil {
-		return nil, fmt.Errorf("jwtgate: issuer %q: discovery needs an https issuer URL: %w", iss.URL, err)
+		r.jwksURL = c.JWKSURL
+	} else if err := checkFetchURL(c.Issuer, c.insecureHTTP); err != nil {
+		return nil, fmt.Errorf("discovery needs an https issuer URL: %w", err)
 	}
-	r.client, r.ownTransport = fetchClient(o.HTTPClient, o.fetchTimeout)
+	r.client, r.ownTransport = fetchClient(c.HTTPClient, c.fetchTimeout)
 	r.negative = make(map[string]time.Time)
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	// Fetches are shared by many callers: none of them may cancel one. Only
-	// close does; each fetch has its own timeout.
+	// Close does; each fetch has its own timeout.
 	r.fetchCtx, r.stopFetch = context.WithCancel(context.WithoutCancel(ctx))
 	var bg context.Context
 	bg, r.stopLoop = context.WithCancel(ctx)
@@ -129,6 +169,30 @@ func newKeySource(ctx context.Context, iss Issuer, o keySetOptions) (keySource, 
 	return ks, nil
 }
 
+// checkStaticHMAC refuses a static oct key shorter than the hash of an
+// allowed HS algorithm it may be used with (docs/SECURITY.md A13, RFC 7518
+// §3.2): a key with an alg for that alg only, a key without one for every
+// allowed HS algorithm.
+func checkStaticHMAC(keys map[string]keyEntry, allowed alg.Set) error {
+	for _, e := range keys {
+		secret, ok := e.key.Public.([]byte)
+		if !ok {
+			continue
+		}
+		for _, a := range []alg.ID{alg.HS256, alg.HS384, alg.HS512} {
+			in := a.Info()
+			if !allowed.Has(a) || (e.key.alg != "" && e.key.alg != in.Name) {
+				continue
+			}
+			if len(secret)*8 < in.MinKeyBits {
+				return fmt.Errorf("jwtgate: static oct key %q is shorter than %s needs (%d bytes)",
+					e.key.kid, in.Name, in.MinKeyBits/8)
+			}
+		}
+	}
+	return nil
+}
+
 // keySnapshot is an immutable view of one issuer's usable keys. The request
 // path reads it through an atomic pointer, without locks.
 type keySnapshot struct {
@@ -136,17 +200,17 @@ type keySnapshot struct {
 	only keyEntry // the single key when len(keys) == 1; a token without kid may use it (H04)
 }
 
-// keySet is one issuer's key set, static or remote. It is safe for
+// Set is one issuer's key set, static or remote. It is safe for
 // concurrent use.
 //
-// Revocation trade-off (SECURITY.md J09): a fetch that yields no usable key
+// Revocation trade-off (docs/SECURITY.md J09): a fetch that yields no usable key
 // ({"keys":[]}, {}, only bad members) is a failure and the last good set is
 // kept, so an issuer cannot revoke every key by publishing an empty set; a
 // key stops verifying only when a set that still holds other usable keys
 // drops it. Keys dropped that way are marked removed at once.
-type keySet struct {
+type Set struct {
 	issuer string
-	opts   keySetOptions
+	opts   Config
 	log    *slog.Logger
 	snap   atomic.Pointer[keySnapshot]
 	remote *remoteSet // nil for a static set
@@ -154,8 +218,8 @@ type keySet struct {
 	mu sync.Mutex // guards remote's mutable state and install
 }
 
-// remoteSet is the fetching half of a remote keySet. Fields below mu are
-// guarded by keySet.mu.
+// remoteSet is the fetching half of a remote Set. Fields below mu are
+// guarded by Set.mu.
 type remoteSet struct {
 	jwksURL      string // set at construction, or by discovery inside a flight
 	client       *http.Client
@@ -166,7 +230,7 @@ type remoteSet struct {
 	stopLoop  context.CancelFunc
 	wg        sync.WaitGroup // the loop and every flight goroutine
 
-	// guarded by keySet.mu
+	// guarded by Set.mu
 	closed          bool
 	cur             *keyFlight           // the fetch in progress, if any
 	lastOnDemand    time.Time            // start of the last fetch an unknown kid caused
@@ -185,37 +249,49 @@ type keyFlight struct {
 	retryAfter time.Duration // from Retry-After on 429/503, or 0
 }
 
+// ErrUnknownKey and ErrUnavailable are the kinds of Key's errors (besides
+// the caller's context error): no usable key of the set fits the kid and alg,
+// or no set has loaded yet (or the set is closed).
+var (
+	ErrUnknownKey  = errors.New("unknown signing key")
+	ErrUnavailable = errors.New("key set unavailable")
+)
+
 // Errors of the request path, built once so a failing lookup does not allocate.
 var (
 	errKidRequired   = fmt.Errorf("%w: token has no kid and the key set holds several keys", ErrUnknownKey)
 	errAlgMismatch   = fmt.Errorf("%w: key is not usable with the token's alg", ErrUnknownKey)
 	errKidNotFound   = fmt.Errorf("%w: kid not in the key set", ErrUnknownKey)
 	errKidRecentMiss = fmt.Errorf("%w: kid not in the key set (recently refreshed)", ErrUnknownKey)
-	errNotLoaded     = fmt.Errorf("%w: key set not loaded yet", ErrKeysUnavailable)
-	errClosed        = fmt.Errorf("%w: verifier closed", ErrKeysUnavailable)
+	errNotLoaded     = fmt.Errorf("%w: not loaded yet", ErrUnavailable)
+	errClosed        = fmt.Errorf("%w: closed", ErrUnavailable)
 )
 
-// key implements keySource. A hit on the current snapshot takes no lock and
-// makes no allocation; a miss on a remote set may wait (bounded) for a
-// shared, rate-limited refresh.
-func (ks *keySet) key(ctx context.Context, kid, alg string) (*verifyKey, error) {
+// Key returns the key for kid that may be used with a (a is already on the
+// verifier's allowlist). kid "" is allowed only when the set holds exactly
+// one key (docs/SECURITY.md H04). Errors wrap ErrUnknownKey, ErrUnavailable
+// when no set was ever loaded, or the caller's context error.
+//
+// A hit on the current snapshot takes no lock and makes no allocation; a miss
+// on a remote set may wait (bounded) for a shared, rate-limited refresh.
+func (ks *Set) Key(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 	if s := ks.snap.Load(); s != nil {
-		if vk, found, err := s.lookup(kid, alg); found {
-			return vk, err
+		if k, found, err := s.lookup(kid, a); found {
+			return k, err
 		}
 	}
 	if ks.remote == nil {
 		return nil, errKidNotFound
 	}
-	return ks.slow(ctx, kid, alg)
+	return ks.slow(ctx, kid, a)
 }
 
 // lookup finds kid in s. found is false when a refresh might help: the kid is
 // absent (a kid-less token on a set of several keys is final, not absent).
-func (s *keySnapshot) lookup(kid, alg string) (vk *verifyKey, found bool, err error) {
+func (s *keySnapshot) lookup(kid string, a alg.ID) (k *Key, found bool, err error) {
 	var e keyEntry
 	if kid == "" {
-		if s.only.vk == nil {
+		if s.only.key == nil {
 			return nil, true, errKidRequired
 		}
 		e = s.only
@@ -225,16 +301,16 @@ func (s *keySnapshot) lookup(kid, alg string) (vk *verifyKey, found bool, err er
 			return nil, false, nil
 		}
 	}
-	if e.algs&keyAlgBit(alg) == 0 {
+	if !e.algs.Has(a) {
 		return nil, true, errAlgMismatch
 	}
-	return e.vk, true, nil
+	return e.key, true, nil
 }
 
 // slow handles a miss on a remote set: it joins the fetch in progress or
 // starts one (at most one per minInterval), and waits at most waitMax and
 // never past ctx.
-func (ks *keySet) slow(ctx context.Context, kid, alg string) (*verifyKey, error) {
+func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 	r := ks.remote
 	miss := func() error {
 		if ks.snap.Load() == nil {
@@ -245,7 +321,7 @@ func (ks *keySet) slow(ctx context.Context, kid, alg string) (*verifyKey, error)
 
 	// A caller that has already gone neither waits nor spends the refresh budget.
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("jwtgate: waiting for the key set: %w", err)
+		return nil, fmt.Errorf("waiting for the key set: %w", err)
 	}
 	ks.mu.Lock()
 	if r.closed {
@@ -286,7 +362,7 @@ func (ks *keySet) slow(ctx context.Context, kid, alg string) (*verifyKey, error)
 	select {
 	case <-f.done:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("jwtgate: waiting for the key set: %w", ctx.Err())
+		return nil, fmt.Errorf("waiting for the key set: %w", ctx.Err())
 	case <-t.C:
 		return nil, miss()
 	}
@@ -295,8 +371,8 @@ func (ks *keySet) slow(ctx context.Context, kid, alg string) (*verifyKey, error)
 	if s == nil {
 		return nil, errNotLoaded
 	}
-	if vk, found, err := s.lookup(kid, alg); found {
-		return vk, err
+	if k, found, err := s.lookup(kid, a); found {
+		return k, err
 	}
 	// Only a fetch that started after this request asked proves the kid is
 	// missing; one already running may predate the IdP publishing it.
@@ -311,7 +387,7 @@ func (ks *keySet) slow(ctx context.Context, kid, alg string) (*verifyKey, error)
 // addNegativeLocked remembers that kid was missing after a fresh fetch.
 // The cache is bounded: when full, expired entries go; if none, kid is not
 // remembered (the per-issuer minInterval still bounds fetches).
-func (ks *keySet) addNegativeLocked(kid string, now time.Time) {
+func (ks *Set) addNegativeLocked(kid string, now time.Time) {
 	r := ks.remote
 	if len(r.negative) >= maxNegativeKids {
 		for k, until := range r.negative {
@@ -328,23 +404,23 @@ func (ks *keySet) addNegativeLocked(kid string, now time.Time) {
 
 // install makes keys the current snapshot. Keys that left the set, or whose
 // material or alg changed, are marked removed so cached verifications that
-// used them die; unchanged keys keep their *verifyKey.
-func (ks *keySet) install(keys map[string]keyEntry) {
+// used them die; unchanged keys keep their *Key.
+func (ks *Set) install(keys map[string]keyEntry) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	next := &keySnapshot{keys: keys}
 	if old := ks.snap.Load(); old != nil {
 		for kid, oe := range old.keys {
-			if ne, ok := keys[kid]; ok && sameKey(oe.vk, ne.vk) {
-				ne.vk = oe.vk
+			if ne, ok := keys[kid]; ok && sameKey(oe.key, ne.key) {
+				ne.key = oe.key
 				keys[kid] = ne
 				continue
 			}
-			oe.vk.removed.Store(true)
+			oe.key.removed.Store(true)
 			ks.log.Info("jwtgate: signing key removed from key set", "kid", logKid(kid))
 		}
 		for kid, ne := range keys {
-			if oe, ok := old.keys[kid]; !ok || oe.vk != ne.vk {
+			if oe, ok := old.keys[kid]; !ok || oe.key != ne.key {
 				ks.log.Info("jwtgate: signing key added to key set", "kid", logKid(kid))
 			}
 		}
@@ -358,7 +434,7 @@ func (ks *keySet) install(keys map[string]keyEntry) {
 }
 
 // logDropped logs one JWK that was not taken into the set.
-func (ks *keySet) logDropped(d droppedKey) {
+func (ks *Set) logDropped(d droppedKey) {
 	ks.log.Warn("jwtgate: JWK dropped from key set", "kid", logKid(d.kid), "reason", d.reason)
 }
 
@@ -370,12 +446,13 @@ func logKid(kid string) string {
 	return kid
 }
 
-// ready reports whether a usable key set has loaded at least once (K11).
-func (ks *keySet) ready() bool { return ks.snap.Load() != nil }
+// Ready reports whether a usable key set has loaded at least once (K11).
+func (ks *Set) Ready() bool { return ks.snap.Load() != nil }
 
-// close stops the background refresh and any fetch in progress, and waits
-// for their goroutines to end. It is safe to call more than once.
-func (ks *keySet) close() {
+// Close stops the background refresh and any fetch in progress, and waits
+// for their goroutines to end. Keys already loaded stay usable. It is safe
+// to call more than once.
+func (ks *Set) Close() {
 	r := ks.remote
 	if r == nil {
 		return

@@ -13,7 +13,7 @@ import (
 
 // Key-set behaviour seen through the public API: New, Verify, Close.
 
-func ksVerifyToken(k *jwttest.Key, iss string) string {
+func vtKeysToken(k *jwttest.Key, iss string) string {
 	return k.Sign(map[string]any{"iss": iss, "sub": "alice", "aud": "api",
 		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 }
@@ -21,7 +21,7 @@ func ksVerifyToken(k *jwttest.Key, iss string) string {
 // A cancelled or expired request context surfaces through Verify.
 func TestVerifyContextWhileKeysLoad(t *testing.T) {
 	release := make(chan struct{})
-	s := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
+	s := newVTJWKSServer(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -34,7 +34,7 @@ func TestVerifyContextWhileKeysLoad(t *testing.T) {
 		t.Fatalf("New with a hanging JWKS: %v", err)
 	}
 	t.Cleanup(func() { v.Close() })
-	tok := ksVerifyToken(jwttest.NewKey("ES256", "k1"), "https://issuer.test")
+	tok := vtKeysToken(jwttest.NewKey("ES256", "k1"), "https://issuer.test")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -54,25 +54,25 @@ func TestVerifyContextWhileKeysLoad(t *testing.T) {
 func TestVerifyRemoteLifecycle(t *testing.T) {
 	k1 := jwttest.NewKey("ES256", "k1")
 	k2 := jwttest.NewKey("ES256", "k2")
-	s := ksNewServer(t, ksStatus(http.StatusInternalServerError))
+	s := newVTJWKSServer(t, vtStatus(http.StatusInternalServerError))
 	v, err := New(t.Context(), Config{Issuers: []Issuer{{URL: "https://issuer.test", JWKSURL: s.URL}},
 		Audience: []string{"api"}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("New with the JWKS down: %v", err)
 	}
 	t.Cleanup(func() { v.Close() })
-	tok1 := ksVerifyToken(k1, "https://issuer.test")
+	tok1 := vtKeysToken(k1, "https://issuer.test")
 	if _, err := v.Verify(t.Context(), tok1); !errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("JWKS down: got %v; want ErrKeysUnavailable", err)
 	}
-	s.set(ksServe(jwttest.JWKS(k1)))
-	ksEventually(t, "the background retry to load the set", func() bool {
+	s.set(vtServe(jwttest.JWKS(k1)))
+	vtEventually(t, "the background retry to load the set", func() bool {
 		_, err := v.Verify(t.Context(), tok1)
 		return err == nil
 	})
 	// k2 rotates in: the first unknown-kid refresh is allowed at once.
-	s.set(ksServe(jwttest.JWKS(k1, k2)))
-	if _, err := v.Verify(t.Context(), ksVerifyToken(k2, "https://issuer.test")); err != nil {
+	s.set(vtServe(jwttest.JWKS(k1, k2)))
+	if _, err := v.Verify(t.Context(), vtKeysToken(k2, "https://issuer.test")); err != nil {
 		t.Errorf("rotated-in key: got %v; want a valid token", err)
 	}
 }

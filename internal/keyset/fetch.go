@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"context"
@@ -80,7 +80,7 @@ func checkFetchURL(raw string, insecure bool) error {
 
 // fetch loads the remote set once: discovery first when the JWKS URL is not
 // known yet, then the JWK Set. ctx carries the total timeout.
-func (ks *keySet) fetch(ctx context.Context) fetchResult {
+func (ks *Set) fetch(ctx context.Context) fetchResult {
 	r := ks.remote
 	res := fetchResult{maxAge: -1}
 	if r.jwksURL == "" {
@@ -116,7 +116,7 @@ func discoveryURL(issuer string) string {
 
 // discoverJWKSURL reads the discovery document at u: its issuer must equal
 // the configured issuer exactly, and its jwks_uri must pass checkFetchURL.
-func (ks *keySet) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) (string, error) {
+func (ks *Set) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) (string, error) {
 	body, err := ks.get(ctx, u, res)
 	if err != nil {
 		return "", err
@@ -142,7 +142,7 @@ func (ks *keySet) discoverJWKSURL(ctx context.Context, u string, res *fetchResul
 
 // get fetches u: status 200, a JSON media type (or none), at most maxBody
 // bytes. It records Cache-Control max-age and, on 429/503, Retry-After.
-func (ks *keySet) get(ctx context.Context, u string, res *fetchResult) ([]byte, error) {
+func (ks *Set) get(ctx context.Context, u string, res *fetchResult) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("jwtgate: building request: %w", err)

@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ func TestKeySetKeyfunc(t *testing.T) {
 	o := ksOpts(nil)
 	o.minInterval = time.Millisecond
 	ks := ksRemote(t, s.URL, o)
-	kf, err := keySetKeyfunc(t.Context(), ks)
+	kf, err := ks.Keyfunc(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
 // Helpers of the key-set tests. Names start with ks so they cannot clash
@@ -126,8 +128,8 @@ func (l *ksLog) String() string {
 }
 
 // ksOpts are options with every interval shortened for tests.
-func ksOpts(log *ksLog) keySetOptions {
-	o := keySetOptions{
+func ksOpts(log *ksLog) Config {
+	o := Config{
 		fetchTimeout:    500 * time.Millisecond,
 		refreshInterval: time.Hour,
 		minInterval:     200 * time.Millisecond,
@@ -181,31 +183,31 @@ func ksStatus(code int) http.HandlerFunc {
 }
 
 // ksRemote builds a remote key set for url and closes it when the test ends.
-func ksRemote(t *testing.T, url string, o keySetOptions) *keySet {
+func ksRemote(t *testing.T, url string, o Config) *Set {
 	t.Helper()
-	src, err := newKeySource(context.Background(), Issuer{URL: "https://issuer.test", JWKSURL: url}, o)
+	src, err := ksNew(context.Background(), ksIssuer{URL: "https://issuer.test", JWKSURL: url}, o)
 	if err != nil {
 		t.Fatalf("newKeySource: %v", err)
 	}
-	t.Cleanup(src.close)
-	return src.(*keySet)
+	t.Cleanup(src.Close)
+	return src
 }
 
 // ksStatic builds a static key set.
-func ksStatic(t *testing.T, jwks []byte, o keySetOptions) (*keySet, error) {
+func ksStatic(t *testing.T, jwks []byte, o Config) (*Set, error) {
 	t.Helper()
-	src, err := newKeySource(context.Background(), Issuer{URL: "https://issuer.test", JWKS: jwks}, o)
+	src, err := ksNew(context.Background(), ksIssuer{URL: "https://issuer.test", JWKS: jwks}, o)
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(src.close)
-	return src.(*keySet), nil
+	t.Cleanup(src.Close)
+	return src, nil
 }
 
 // ksWaitReady waits (bounded) until ks has loaded.
-func ksWaitReady(t *testing.T, ks *keySet) {
+func ksWaitReady(t *testing.T, ks *Set) {
 	t.Helper()
-	ksEventually(t, "key set ready", ks.ready)
+	ksEventually(t, "key set ready", ks.Ready)
 }
 
 // ksEventually polls cond for up to 5 s.
@@ -221,22 +223,35 @@ func ksEventually(t *testing.T, what string, cond func() bool) {
 }
 
 // ksMustKey looks kid up and fails the test on an error.
-func ksMustKey(t *testing.T, ks *keySet, kid, alg string) *verifyKey {
+func ksMustKey(t *testing.T, ks *Set, kid, name string) *Key {
 	t.Helper()
-	vk, err := ks.key(context.Background(), kid, alg)
+	k, err := ks.Key(context.Background(), kid, alg.Lookup(name))
 	if err != nil {
-		t.Fatalf("key(%q, %q): got error %v; want a key", kid, alg, err)
+		t.Fatalf("Key(%q, %q): got error %v; want a key", kid, name, err)
 	}
-	return vk
+	return k
 }
 
 // ksWantErr checks that key(kid, alg) fails with target.
-func ksWantErr(t *testing.T, ks *keySet, kid, alg string, target error) {
+func ksWantErr(t *testing.T, ks *Set, kid, name string, target error) {
 	t.Helper()
-	vk, err := ks.key(context.Background(), kid, alg)
+	k, err := ks.Key(context.Background(), kid, alg.Lookup(name))
 	if !errors.Is(err, target) {
-		t.Fatalf("key(%q, %q): got (%v, %v); want error %v", kid, alg, vk, err, target)
+		t.Fatalf("Key(%q, %q): got (%v, %v); want error %v", kid, name, k, err, target)
 	}
+}
+
+// ksIssuer names the set a test builds.
+type ksIssuer struct {
+	URL     string
+	JWKSURL string
+	JWKS    []byte
+}
+
+// ksNew builds the set of iss with the options of o.
+func ksNew(ctx context.Context, iss ksIssuer, o Config) (*Set, error) {
+	o.Issuer, o.JWKSURL, o.JWKS = iss.URL, iss.JWKSURL, iss.JWKS
+	return New(ctx, o)
 }
 
 // ksBenchServer serves jwks for a benchmark and returns its URL.

@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"bytes"
@@ -14,73 +14,23 @@ import (
 	"strings"
 
 	"github.com/MicahParks/jwkset"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
-// Limits applied to every JWK, static or remote (SECURITY.md A07, A08, A13).
+// Limits applied to every JWK, static or remote, besides each algorithm's
+// own minimum key size (docs/SECURITY.md A07, A08, A13).
 const (
-	jwkMinRSABits = 2048
 	jwkMaxRSABits = 8192
-	jwkMinHMACLen = 32 // HS256's hash length; HS384/HS512 need more, checked per alg
+	jwkMinOctLen  = 32 // HS256's hash length; a shorter secret fits no algorithm
 )
-
-// keyAlgs is a set of JWS algorithms a key may be used with.
-type keyAlgs uint16
-
-const (
-	kaRS256 keyAlgs = 1 << iota
-	kaRS384
-	kaRS512
-	kaPS256
-	kaPS384
-	kaPS512
-	kaES256
-	kaES384
-	kaES512
-	kaEdDSA
-	kaHS256
-	kaHS384
-	kaHS512
-)
-
-// keyAlgBit returns alg's bit, or 0 for an algorithm no key is ever used with.
-func keyAlgBit(alg string) keyAlgs {
-	switch alg {
-	case "RS256":
-		return kaRS256
-	case "RS384":
-		return kaRS384
-	case "RS512":
-		return kaRS512
-	case "PS256":
-		return kaPS256
-	case "PS384":
-		return kaPS384
-	case "PS512":
-		return kaPS512
-	case "ES256":
-		return kaES256
-	case "ES384":
-		return kaES384
-	case "ES512":
-		return kaES512
-	case "EdDSA":
-		return kaEdDSA
-	case "HS256":
-		return kaHS256
-	case "HS384":
-		return kaHS384
-	case "HS512":
-		return kaHS512
-	}
-	return 0
-}
 
 // keyEntry is one usable key in a snapshot: the key handed to the verifier,
 // the algorithms it may be used with (A05/A06), and its jwkset form for the
 // keyfunc storage adapter.
 type keyEntry struct {
-	vk   *verifyKey
-	algs keyAlgs
+	key  *Key
+	algs alg.Set
 	jwk  jwkset.JWK
 }
 
@@ -168,7 +118,7 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 		}
 	}
 
-	var algs keyAlgs
+	var algs alg.Set
 	private := false
 	switch m.KTY {
 	case jwkset.KtyRSA:
@@ -178,7 +128,8 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 			return keyEntry{}, kid, "RSA key with bad n or e"
 		}
 		bits := jwkBitLen(n)
-		if bits < jwkMinRSABits {
+		algs = alg.ForKey(alg.KeyTypeRSA, "", bits)
+		if algs == 0 {
 			return keyEntry{}, kid, "RSA key shorter than 2048 bits"
 		}
 		if bits > jwkMaxRSABits {
@@ -197,19 +148,13 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 		if rocaFingerprint(n) {
 			return keyEntry{}, kid, "RSA key has the ROCA fingerprint (CVE-2017-15361)"
 		}
-		algs = kaRS256 | kaRS384 | kaRS512 | kaPS256 | kaPS384 | kaPS512
 	case jwkset.KtyEC:
-		var size int
-		switch m.CRV {
-		case jwkset.CrvP256:
-			size, algs = 32, kaES256
-		case jwkset.CrvP384:
-			size, algs = 48, kaES384
-		case jwkset.CrvP521:
-			size, algs = 66, kaES512
-		default:
+		bits := alg.CurveBits(string(m.CRV))
+		algs = alg.ForKey(alg.KeyTypeEC, string(m.CRV), bits)
+		if algs == 0 {
 			return keyEntry{}, kid, "EC key on an unsupported curve"
 		}
+		size := (bits + 7) / 8
 		x, errX := jwkB64(m.X)
 		y, errY := jwkB64(m.Y)
 		if errX != nil || errY != nil || len(x) != size || len(y) != size {
@@ -217,10 +162,9 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 		}
 		// On-curve is checked by jwkset below.
 	case jwkset.KtyOKP:
-		if m.CRV != jwkset.CrvEd25519 {
+		if algs = alg.ForKey(alg.KeyTypeOKP, string(m.CRV), alg.CurveBits(string(m.CRV))); algs == 0 {
 			return keyEntry{}, kid, "OKP key is not Ed25519"
 		}
-		algs = kaEdDSA
 	case jwkset.KtyOct:
 		if fetched {
 			return keyEntry{}, kid, "symmetric key in a remote key set"
@@ -229,16 +173,10 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 			return keyEntry{}, kid, "symmetric key while no HS algorithm is allowed"
 		}
 		k, err := jwkB64(m.K)
-		if err != nil || len(k) < jwkMinHMACLen {
+		if err != nil || len(k) < jwkMinOctLen {
 			return keyEntry{}, kid, "symmetric key shorter than 32 bytes"
 		}
-		algs = kaHS256
-		if len(k) >= 48 {
-			algs |= kaHS384
-		}
-		if len(k) >= 64 {
-			algs |= kaHS512
-		}
+		algs = alg.ForKey(alg.KeyTypeOct, "", len(k)*8)
 		private = true
 	default:
 		return keyEntry{}, kid, "unsupported kty"
@@ -247,11 +185,11 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 	// A05/A06: a JWK alg binds the key to exactly that algorithm, which must
 	// fit the key type.
 	if m.ALG != "" {
-		bit := keyAlgBit(string(m.ALG))
-		if bit == 0 || algs&bit == 0 {
+		a := alg.Lookup(string(m.ALG))
+		if !algs.Has(a) {
 			return keyEntry{}, kid, "alg does not fit the key"
 		}
-		algs = bit
+		algs = alg.Set(0).With(a)
 	}
 
 	// jwkset decodes the key, checks EC points are on the curve, and checks
@@ -274,7 +212,7 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 		return keyEntry{}, kid, "unsupported key"
 	}
 	return keyEntry{
-		vk:   &verifyKey{kid: kid, alg: string(m.ALG), public: pub},
+		key:  &Key{kid: kid, alg: string(m.ALG), Public: pub},
 		algs: algs,
 		jwk:  jwk,
 	}, kid, ""
@@ -282,10 +220,10 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 
 // rocaFingerprint reports whether the RSA modulus n (big-endian) has the
 // structure of keys from the Infineon library broken by ROCA (CVE-2017-15361,
-// SECURITY.md J20): such primes are k·M + (65537^a mod M) for M the product
+// docs/SECURITY.md J20): such primes are k·M + (65537^a mod M) for M the product
 // of the first primes, so n mod p lies in the subgroup generated by 65537 for
 // every small prime p of M. The 38 odd primes up to 167 divide M for every
-// affected key size [MEM: Nemec et al., CCS 2017]. A random modulus passes
+// affected key size (Nemec et al., CCS 2017). A random modulus passes
 // all 38 tests with probability about 4e-9, so a sound key is almost never
 // refused (and the refusal is logged).
 func rocaFingerprint(n []byte) bool {
@@ -330,23 +268,23 @@ func jwkBitLen(b []byte) int {
 }
 
 // sameKey reports whether a and b hold the same key material and alg, so a
-// refresh can keep the old *verifyKey (and the verifications cached for it).
-func sameKey(a, b *verifyKey) bool {
+// refresh can keep the old *Key (and the verifications cached for it).
+func sameKey(a, b *Key) bool {
 	if a.kid != b.kid || a.alg != b.alg {
 		return false
 	}
-	switch ka := a.public.(type) {
+	switch ka := a.Public.(type) {
 	case *rsa.PublicKey:
-		kb, ok := b.public.(*rsa.PublicKey)
+		kb, ok := b.Public.(*rsa.PublicKey)
 		return ok && ka.Equal(kb)
 	case *ecdsa.PublicKey:
-		kb, ok := b.public.(*ecdsa.PublicKey)
+		kb, ok := b.Public.(*ecdsa.PublicKey)
 		return ok && ka.Curve == kb.Curve && ka.Equal(kb)
 	case ed25519.PublicKey:
-		kb, ok := b.public.(ed25519.PublicKey)
+		kb, ok := b.Public.(ed25519.PublicKey)
 		return ok && ka.Equal(kb)
 	case []byte:
-		kb, ok := b.public.([]byte)
+		kb, ok := b.Public.([]byte)
 		return ok && hmac.Equal(ka, kb)
 	}
 	return false

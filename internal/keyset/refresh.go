@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 // startLocked starts a shared fetch and makes it the one in progress.
 // ks.mu must be held and the set must not be closed.
-func (ks *keySet) startLocked() *keyFlight {
+func (ks *Set) startLocked() *keyFlight {
 	r := ks.remote
 	f := &keyFlight{started: time.Now(), done: make(chan struct{}), maxAge: -1}
 	r.cur = f
@@ -21,7 +21,7 @@ func (ks *keySet) startLocked() *keyFlight {
 
 // run performs f: one fetch on its own timeout, not cancelled by any caller
 // (only by close), then installs the result or keeps the last good set.
-func (ks *keySet) run(f *keyFlight) {
+func (ks *Set) run(f *keyFlight) {
 	r := ks.remote
 	defer r.wg.Done()
 	ctx, cancel := context.WithTimeout(r.fetchCtx, ks.opts.fetchTimeout)
@@ -68,7 +68,7 @@ func (ks *keySet) run(f *keyFlight) {
 // Cache-Control max-age (clamped) or the refresh interval after a success,
 // with jittered exponential backoff after failures, never before a
 // Retry-After.
-func (ks *keySet) loop(ctx context.Context, f *keyFlight) {
+func (ks *Set) loop(ctx context.Context, f *keyFlight) {
 	r := ks.remote
 	defer r.wg.Done()
 	failures := 0

@@ -1,60 +1,60 @@
-package core
-
-// A small strict JSON scanner for the top level of a JWS header or JWT
-// payload. encoding/json is case-insensitive, last-wins on duplicate names,
-// replaces invalid UTF-8 with U+FFFD and allocates per member; the scanner
-// below finds the members of one top-level object, validates every value's
-// syntax (RFC 8259), rejects duplicate member names, lone surrogates and
-// control characters in strings, bounds nesting depth, and hands back raw
-// byte ranges so that only the members the verifier needs are decoded.
+// Package strictjson scans the top level of a JWS header or JWT payload.
+// encoding/json is case-insensitive, last-wins on duplicate names, replaces
+// invalid UTF-8 with U+FFFD and allocates per member; ScanObject finds the
+// members of one top-level object, validates every value's syntax (RFC
+// 8259), rejects duplicate member names, lone surrogates and control
+// characters in strings, bounds nesting depth, and hands back byte ranges,
+// so that a caller decodes only the members it needs, without allocating.
 //
 // The input must already be valid UTF-8 (checked once with utf8.Valid).
+package strictjson
 
 import (
 	"bytes"
 	"errors"
-	"math"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// maxJSONDepth bounds nesting inside a header or payload (S10). With the
-// token length cap it also bounds the work per token.
-const maxJSONDepth = 32
+// MaxDepth bounds nesting inside a scanned object (docs/SECURITY.md S10).
+// With a cap on the input's length it also bounds the work per input.
+const MaxDepth = 32
 
+// The errors of ScanObject.
 var (
-	errJSONSyntax    = errors.New("malformed JSON")
-	errJSONNotObject = errors.New("not a single JSON object")
-	errJSONDuplicate = errors.New("duplicate member name")
-	errJSONDepth     = errors.New("JSON nested too deeply")
+	ErrSyntax    = errors.New("malformed JSON")
+	ErrNotObject = errors.New("not a single JSON object")
+	ErrDuplicate = errors.New("duplicate member name")
+	ErrDepth     = errors.New("JSON nested too deeply")
 )
 
-// member is one top-level member: the byte ranges of its name (without the
-// quotes) and of its raw value. Only indices are kept, so that the input
-// never escapes through a member (the verifier decodes into stack buffers).
-type member struct {
-	ns, ne     int    // name is data[ns:ne] unless esc is set
-	esc        []byte // the unescaped name, when it had escapes
-	start, end int    // value is data[start:end]
+// Member is one top-level member: the byte ranges of its name and of its raw
+// value, data[Start:End]. Only indices are kept, so that the input never
+// escapes through a Member (callers decode into stack buffers).
+type Member struct {
+	Start, End int // the value is data[Start:End]
+
+	ns, ne int    // the name is data[ns:ne] unless esc is set
+	esc    []byte // the unescaped name, when it had escapes
 }
 
-// name returns m's unescaped name.
-func (m *member) name(data []byte) []byte {
+// Name returns m's unescaped name; data is the scanned input.
+func (m *Member) Name(data []byte) []byte {
 	if m.esc != nil {
 		return m.esc
 	}
 	return data[m.ns:m.ne]
 }
 
-// scanObject scans data as exactly one JSON object with optional surrounding
+// ScanObject scans data as exactly one JSON object with optional surrounding
 // white space and appends its members to ms. Duplicate names at the top level
-// are rejected; with deepDuplicates, duplicates in nested objects are too.
-func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error) {
-	s := jsonScanner{data: data, deepDup: deepDuplicates}
+// are rejected (names compare code point by code point after unescaping,
+// docs/SECURITY.md S08, S09); nested values are validated but not decoded.
+func ScanObject(data []byte, ms []Member) ([]Member, error) {
+	s := scanner{data: data}
 	s.ws()
 	if s.pos >= len(s.data) || s.data[s.pos] != '{' {
-		return ms, errJSONNotObject
+		return ms, ErrNotObject
 	}
 	s.pos++
 	s.ws()
@@ -73,7 +73,7 @@ func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error)
 			}
 			s.ws()
 			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-				return ms, errJSONSyntax
+				return ms, ErrSyntax
 			}
 			s.pos++
 			s.ws()
@@ -81,10 +81,10 @@ func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error)
 			if err := s.value(1); err != nil {
 				return ms, err
 			}
-			ms = append(ms, member{ns: ns, ne: ne, esc: esc, start: start, end: s.pos})
+			ms = append(ms, Member{ns: ns, ne: ne, esc: esc, Start: start, End: s.pos})
 			s.ws()
 			if s.pos >= len(s.data) {
-				return ms, errJSONSyntax
+				return ms, ErrSyntax
 			}
 			c := s.data[s.pos]
 			s.pos++
@@ -92,27 +92,27 @@ func scanObject(data []byte, ms []member, deepDuplicates bool) ([]member, error)
 				break
 			}
 			if c != ',' {
-				return ms, errJSONSyntax
+				return ms, ErrSyntax
 			}
 		}
 	}
 	s.ws()
 	if s.pos != len(s.data) {
-		return ms, errJSONNotObject
+		return ms, ErrNotObject
 	}
 	if hasDuplicateNames(data, ms) {
-		return ms, errJSONDuplicate
+		return ms, ErrDuplicate
 	}
 	return ms, nil
 }
 
 // hasDuplicateNames reports whether two members share a name (code point
 // comparison after unescaping, S08/S09).
-func hasDuplicateNames(data []byte, ms []member) bool {
+func hasDuplicateNames(data []byte, ms []Member) bool {
 	if len(ms) <= 24 {
 		for i := 1; i < len(ms); i++ {
 			for j := 0; j < i; j++ {
-				if bytes.Equal(ms[i].name(data), ms[j].name(data)) {
+				if bytes.Equal(ms[i].Name(data), ms[j].Name(data)) {
 					return true
 				}
 			}
@@ -121,7 +121,7 @@ func hasDuplicateNames(data []byte, ms []member) bool {
 	}
 	seen := make(map[string]struct{}, len(ms))
 	for i := range ms {
-		n := ms[i].name(data)
+		n := ms[i].Name(data)
 		if _, ok := seen[string(n)]; ok {
 			return true
 		}
@@ -130,13 +130,12 @@ func hasDuplicateNames(data []byte, ms []member) bool {
 	return false
 }
 
-type jsonScanner struct {
-	data    []byte
-	pos     int
-	deepDup bool
+type scanner struct {
+	data []byte
+	pos  int
 }
 
-func (s *jsonScanner) ws() {
+func (s *scanner) ws() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -149,7 +148,7 @@ func (s *jsonScanner) ws() {
 
 // name scans a member name and returns the range of its body (without the
 // quotes) and whether it has escapes.
-func (s *jsonScanner) name() (start, end int, escaped bool, err error) {
+func (s *scanner) name() (start, end int, escaped bool, err error) {
 	start = s.pos
 	escaped, err = s.str()
 	if err != nil {
@@ -160,9 +159,9 @@ func (s *jsonScanner) name() (start, end int, escaped bool, err error) {
 
 // str scans a string starting at the opening quote; it reports whether the
 // string contains escapes.
-func (s *jsonScanner) str() (escaped bool, err error) {
+func (s *scanner) str() (escaped bool, err error) {
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-		return false, errJSONSyntax
+		return false, ErrSyntax
 	}
 	s.pos++
 	for s.pos < len(s.data) {
@@ -179,19 +178,19 @@ func (s *jsonScanner) str() (escaped bool, err error) {
 			}
 			s.pos += n
 		case c < 0x20:
-			return false, errJSONSyntax
+			return false, ErrSyntax
 		default:
 			s.pos++
 		}
 	}
-	return false, errJSONSyntax
+	return false, ErrSyntax
 }
 
 // escapeLen validates the escape sequence at the start of b (b[0] == '\\')
 // and returns its length. A \u escape of a surrogate must be a valid pair.
 func escapeLen(b []byte) (int, error) {
 	if len(b) < 2 {
-		return 0, errJSONSyntax
+		return 0, ErrSyntax
 	}
 	switch b[1] {
 	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -199,22 +198,22 @@ func escapeLen(b []byte) (int, error) {
 	case 'u':
 		r, ok := hex4(b[2:])
 		if !ok {
-			return 0, errJSONSyntax
+			return 0, ErrSyntax
 		}
 		if !utf16.IsSurrogate(r) {
 			return 6, nil
 		}
 		// A high surrogate must be followed by an escaped low surrogate.
 		if r >= 0xDC00 || len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
-			return 0, errJSONSyntax
+			return 0, ErrSyntax
 		}
 		r2, ok := hex4(b[8:])
 		if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
-			return 0, errJSONSyntax
+			return 0, ErrSyntax
 		}
 		return 12, nil
 	}
-	return 0, errJSONSyntax
+	return 0, ErrSyntax
 }
 
 func hex4(b []byte) (rune, bool) {
@@ -278,12 +277,12 @@ func unescape(raw []byte) []byte {
 }
 
 // value scans one JSON value at nesting depth d.
-func (s *jsonScanner) value(d int) error {
-	if d > maxJSONDepth {
-		return errJSONDepth
+func (s *scanner) value(d int) error {
+	if d > MaxDepth {
+		return ErrDepth
 	}
 	if s.pos >= len(s.data) {
-		return errJSONSyntax
+		return ErrSyntax
 	}
 	switch c := s.data[s.pos]; {
 	case c == '"':
@@ -305,7 +304,7 @@ func (s *jsonScanner) value(d int) error {
 			}
 			s.ws()
 			if s.pos >= len(s.data) {
-				return errJSONSyntax
+				return ErrSyntax
 			}
 			c := s.data[s.pos]
 			s.pos++
@@ -313,7 +312,7 @@ func (s *jsonScanner) value(d int) error {
 				return nil
 			}
 			if c != ',' {
-				return errJSONSyntax
+				return ErrSyntax
 			}
 		}
 	case c == 't':
@@ -325,44 +324,30 @@ func (s *jsonScanner) value(d int) error {
 	case c == '-' || ('0' <= c && c <= '9'):
 		n := numberLen(s.data[s.pos:])
 		if n == 0 {
-			return errJSONSyntax
+			return ErrSyntax
 		}
 		s.pos += n
 		return nil
 	}
-	return errJSONSyntax
+	return ErrSyntax
 }
 
 // object scans a nested object.
-func (s *jsonScanner) object(d int) error {
+func (s *scanner) object(d int) error {
 	s.pos++ // '{'
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
 		return nil
 	}
-	var names []member
 	for {
 		s.ws()
-		ns, ne, escaped, err := s.name()
-		if err != nil {
+		if _, _, _, err := s.name(); err != nil {
 			return err
-		}
-		if s.deepDup {
-			m := member{ns: ns, ne: ne}
-			if escaped {
-				m.esc = unescape(s.data[ns:ne])
-			}
-			for i := range names {
-				if bytes.Equal(names[i].name(s.data), m.name(s.data)) {
-					return errJSONDuplicate
-				}
-			}
-			names = append(names, m)
 		}
 		s.ws()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return errJSONSyntax
+			return ErrSyntax
 		}
 		s.pos++
 		s.ws()
@@ -371,7 +356,7 @@ func (s *jsonScanner) object(d int) error {
 		}
 		s.ws()
 		if s.pos >= len(s.data) {
-			return errJSONSyntax
+			return ErrSyntax
 		}
 		c := s.data[s.pos]
 		s.pos++
@@ -379,14 +364,14 @@ func (s *jsonScanner) object(d int) error {
 			return nil
 		}
 		if c != ',' {
-			return errJSONSyntax
+			return ErrSyntax
 		}
 	}
 }
 
-func (s *jsonScanner) lit(l string) error {
+func (s *scanner) lit(l string) error {
 	if len(s.data)-s.pos < len(l) || string(s.data[s.pos:s.pos+len(l)]) != l {
-		return errJSONSyntax
+		return ErrSyntax
 	}
 	s.pos += len(l)
 	return nil
@@ -436,43 +421,62 @@ func numberLen(b []byte) int {
 	return i
 }
 
-// maxNumericDate is 9999-12-31T23:59:59Z (C05).
-const maxNumericDate = 253402300799
+// IsNumber reports whether raw is exactly one JSON number (RFC 8259 §6).
+func IsNumber(raw []byte) bool {
+	return len(raw) > 0 && numberLen(raw) == len(raw)
+}
 
-// numericDate parses a raw JSON value as a NumericDate: a finite number in
-// [0, maxNumericDate], fractional seconds allowed (C05, F5). It returns the
-// seconds and nanoseconds.
-func numericDate(raw []byte) (sec, nsec int64, ok bool) {
-	if len(raw) == 0 || numberLen(raw) != len(raw) {
-		return 0, 0, false // a string, bool, null, object or array
+// Unquote returns the unescaped body of raw, a JSON string value that
+// ScanObject has validated, or false if raw is not a string. Without escapes
+// the body is a sub-slice of raw.
+func Unquote(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, false
 	}
-	// Fast path: a plain non-negative integer of at most 12 digits.
-	if len(raw) <= 12 {
-		var n int64
-		plain := true
-		for _, c := range raw {
-			if c < '0' || c > '9' {
-				plain = false
-				break
-			}
-			n = n*10 + int64(c-'0')
-		}
-		if plain {
-			if n > maxNumericDate {
-				return 0, 0, false
-			}
-			return n, 0, true
-		}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return body, true
 	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > maxNumericDate {
+	return unescape(body), true
+}
+
+// Array walks the elements of a JSON array value that ScanObject has
+// validated, without allocating.
+type Array struct {
+	s    scanner
+	done bool
+}
+
+// NewArray returns an Array over raw, or false if raw is not an array.
+func NewArray(raw []byte) (Array, bool) {
+	if len(raw) < 2 || raw[0] != '[' {
+		return Array{}, false
+	}
+	a := Array{s: scanner{data: raw, pos: 1}}
+	a.s.ws()
+	a.done = raw[a.s.pos] == ']'
+	return a, true
+}
+
+// Next returns the byte range of the next element's value in raw, or false
+// when there is none left. It returns false too, and stays done, on
+// malformed input.
+func (a *Array) Next() (start, end int, ok bool) {
+	if a.done {
 		return 0, 0, false
 	}
-	whole := math.Floor(f)
-	sec = int64(whole)
-	nsec = int64(math.Round((f - whole) * 1e9))
-	if nsec >= 1e9 {
-		sec, nsec = sec+1, nsec-1e9
+	a.s.ws()
+	start = a.s.pos
+	if err := a.s.value(1); err != nil {
+		a.done = true
+		return 0, 0, false
 	}
-	return sec, nsec, true
+	end = a.s.pos
+	a.s.ws()
+	if a.s.pos >= len(a.s.data) || a.s.data[a.s.pos] != ',' {
+		a.done = true
+	} else {
+		a.s.pos++
+	}
+	return start, end, true
 }

@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"context"
@@ -15,10 +15,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
 // Remote key sets against httptest servers that produce each fault of
-// SECURITY.md "JWKS endpoint faults" (J01–J25).
+// docs/SECURITY.md "JWKS endpoint faults" (J01–J25).
 
 // J01: down at startup: New does not fail, keys are unavailable (503), the
 // background retry loads the set once the endpoint recovers.
@@ -29,12 +31,12 @@ func TestJ01DownAtStartup(t *testing.T) {
 		s := ksNewServer(t, ksStatus(http.StatusInternalServerError))
 		ks := ksRemote(t, s.URL, ksOpts(&log))
 		ksEventually(t, "a failed fetch", func() bool { return s.fetches.Load() >= 1 && strings.Contains(log.String(), "refresh failed") })
-		if ks.ready() {
+		if ks.Ready() {
 			t.Fatalf("ready() = true; want false")
 		}
-		_, err := ks.key(t.Context(), "a", "RS256")
-		if !errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrInvalidToken) {
-			t.Fatalf("got %v; want ErrKeysUnavailable", err)
+		_, err := ks.Key(t.Context(), "a", alg.RS256)
+		if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("got %v; want ErrUnavailable", err)
 		}
 		s.set(ksServe(good))
 		ksWaitReady(t, ks) // background retry with backoff, no request needed
@@ -48,11 +50,11 @@ func TestJ01DownAtStartup(t *testing.T) {
 		url := s.URL
 		s.Close()
 		ks := ksRemote(t, url+"/jwks", ksOpts(nil))
-		_, err := ks.key(t.Context(), "a", "RS256")
-		if !errors.Is(err, ErrKeysUnavailable) {
-			t.Fatalf("got %v; want ErrKeysUnavailable", err)
+		_, err := ks.Key(t.Context(), "a", alg.RS256)
+		if !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("got %v; want ErrUnavailable", err)
 		}
-		if ks.ready() {
+		if ks.Ready() {
 			t.Errorf("ready() = true; want false")
 		}
 	})
@@ -104,9 +106,9 @@ func TestJ02HangAndDrip(t *testing.T) {
 			o.retryMax = 10 * time.Millisecond
 			ks := ksRemote(t, s.URL, o)
 			ksEventually(t, "the server to be hit", func() bool { return active.Load() > 0 })
-			_, err := ks.key(t.Context(), "a", "RS256")
-			if !errors.Is(err, ErrKeysUnavailable) {
-				t.Fatalf("got %v; want ErrKeysUnavailable", err)
+			_, err := ks.Key(t.Context(), "a", alg.RS256)
+			if !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("got %v; want ErrUnavailable", err)
 			}
 			// The request came back while the server was still holding the fetch.
 			if active.Load() == 0 {
@@ -114,7 +116,7 @@ func TestJ02HangAndDrip(t *testing.T) {
 			}
 			// The fetch itself is abandoned at fetchTimeout and retried.
 			ksEventually(t, "a retried fetch", func() bool { return s.fetches.Load() >= 2 })
-			if ks.ready() {
+			if ks.Ready() {
 				t.Errorf("ready() = true; want false")
 			}
 		})
@@ -167,7 +169,7 @@ func TestJ04RetryAfter(t *testing.T) {
 			n = s.fetches.Load()
 			time.Sleep(100 * time.Millisecond)
 			// An unknown kid must not fetch either while Retry-After holds.
-			if _, err := ks.key(t.Context(), "new", "RS256"); !errors.Is(err, ErrUnknownKey) {
+			if _, err := ks.Key(t.Context(), "new", alg.RS256); !errors.Is(err, ErrUnknownKey) {
 				t.Errorf("got %v; want ErrUnknownKey", err)
 			}
 			if got := s.fetches.Load(); got != n {
@@ -209,12 +211,12 @@ func TestJ05ContentType(t *testing.T) {
 			o := ksOpts(nil)
 			o.retryMin, o.retryMax = time.Hour, time.Hour
 			ks := ksRemote(t, s.URL, o)
-			_, err := ks.key(t.Context(), "a", "RS256")
+			_, err := ks.Key(t.Context(), "a", alg.RS256)
 			if c.ok && err != nil {
 				t.Errorf("got %v; want the key", err)
 			}
-			if !c.ok && !errors.Is(err, ErrKeysUnavailable) {
-				t.Errorf("got %v; want ErrKeysUnavailable", err)
+			if !c.ok && !errors.Is(err, ErrUnavailable) {
+				t.Errorf("got %v; want ErrUnavailable", err)
 			}
 		})
 	}
@@ -222,11 +224,11 @@ func TestJ05ContentType(t *testing.T) {
 
 // ksForceRefresh makes ks fetch once more through the unknown-kid path and
 // waits for that fetch to be over.
-func ksForceRefresh(t *testing.T, ks *keySet, s *ksServer) {
+func ksForceRefresh(t *testing.T, ks *Set, s *ksServer) {
 	t.Helper()
 	n := s.fetches.Load()
 	ksEventually(t, "an on-demand refresh", func() bool {
-		ks.key(t.Context(), fmt.Sprintf("force-%d", time.Now().UnixNano()), "RS256")
+		ks.Key(t.Context(), fmt.Sprintf("force-%d", time.Now().UnixNano()), alg.RS256)
 		return s.fetches.Load() > n
 	})
 	ks.mu.Lock()
@@ -301,7 +303,7 @@ func TestJ10BodyCap(t *testing.T) {
 		o.maxBody = c.cap
 		o.retryMin, o.retryMax = time.Hour, time.Hour
 		ks := ksRemote(t, s.URL, o)
-		if _, err := ks.key(t.Context(), "a", "RS256"); (err == nil) != c.ok {
+		if _, err := ks.Key(t.Context(), "a", alg.RS256); (err == nil) != c.ok {
 			t.Errorf("cap %d for a %d-byte body: got %v; want ok=%v", c.cap, len(body), err, c.ok)
 		}
 	}
@@ -320,8 +322,8 @@ func TestJ11NoRedirect(t *testing.T) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return nil }, // would follow
 		}
 		ks := ksRemote(t, s.URL, o)
-		if _, err := ks.key(t.Context(), "a", "RS256"); !errors.Is(err, ErrKeysUnavailable) {
-			t.Errorf("%d: got %v; want ErrKeysUnavailable", code, err)
+		if _, err := ks.Key(t.Context(), "a", alg.RS256); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%d: got %v; want ErrUnavailable", code, err)
 		}
 	}
 	if n := other.fetches.Load(); n != 0 {
@@ -360,11 +362,11 @@ func TestJ12URLRules(t *testing.T) {
 		t.Errorf("insecureHTTP: got %v; want nil", err)
 	}
 	// Constructor: refused before any network access.
-	_, err := newKeySource(t.Context(), Issuer{URL: "https://i", JWKSURL: "http://idp.example/jwks"}, ksOpts(nil))
+	_, err := ksNew(t.Context(), ksIssuer{URL: "https://i", JWKSURL: "http://idp.example/jwks"}, ksOpts(nil))
 	if err == nil {
 		t.Errorf("http JWKSURL to a non-loopback host: got nil error")
 	}
-	_, err = newKeySource(t.Context(), Issuer{URL: "http://idp.example"}, ksOpts(nil))
+	_, err = ksNew(t.Context(), ksIssuer{URL: "http://idp.example"}, ksOpts(nil))
 	if err == nil {
 		t.Errorf("discovery from an http non-loopback issuer: got nil error")
 	}
@@ -377,8 +379,8 @@ func TestJ12URLRules(t *testing.T) {
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
 	ks := ksRemote(t, tlsSrv.URL, ksOpts(nil))
-	if _, err := ks.key(t.Context(), "a", "RS256"); !errors.Is(err, ErrKeysUnavailable) {
-		t.Errorf("self-signed TLS: got %v; want ErrKeysUnavailable", err)
+	if _, err := ks.Key(t.Context(), "a", alg.RS256); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("self-signed TLS: got %v; want ErrUnavailable", err)
 	}
 	o := ksOpts(nil)
 	o.HTTPClient = tlsSrv.Client()
@@ -398,7 +400,7 @@ func TestJ13RotationAddsKid(t *testing.T) {
 	n := s.fetches.Load()
 	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	vk := ksMustKey(t, ks, "b", "RS256")
-	if !vk.public.(*rsa.PublicKey).Equal(ksRSAPub("rsaB")) {
+	if !vk.Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaB")) {
 		t.Errorf("got another key for b")
 	}
 	if got := s.fetches.Load() - n; got != 1 {
@@ -407,8 +409,8 @@ func TestJ13RotationAddsKid(t *testing.T) {
 }
 
 // J14: a removed kid stops working after the refresh that removes it, and
-// its verifyKey is marked removed; a kid whose material changed gets a new
-// verifyKey; an unchanged one keeps its own.
+// its Key is marked removed; a kid whose material changed gets a new
+// Key; an unchanged one keeps its own.
 func TestJ14RotationRemovesKid(t *testing.T) {
 	var log ksLog
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"), ksECJWK(ksECPub("p256"), "c"))))
@@ -431,11 +433,11 @@ func TestJ14RotationRemovesKid(t *testing.T) {
 	if !b.removed.Load() {
 		t.Errorf("old b.removed = false; want true (material changed)")
 	}
-	if nb := ksMustKey(t, ks, "b", "RS256"); nb == b || !nb.public.(*rsa.PublicKey).Equal(ksRSAPub("rsaC")) || nb.removed.Load() {
-		t.Errorf("b: want a new, live verifyKey holding rsaC")
+	if nb := ksMustKey(t, ks, "b", "RS256"); nb == b || !nb.Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaC")) || nb.removed.Load() {
+		t.Errorf("b: want a new, live Key holding rsaC")
 	}
 	if nc := ksMustKey(t, ks, "c", "ES256"); nc != c || c.removed.Load() {
-		t.Errorf("c: want the same, live verifyKey")
+		t.Errorf("c: want the same, live Key")
 	}
 	if !strings.Contains(log.String(), "removed from key set") || !strings.Contains(log.String(), "kid=a") {
 		t.Errorf("log %q; want the removal logged", log.String())
@@ -479,7 +481,7 @@ func TestJ15J16UnknownKidFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 200; i++ {
-				_, err := ks.key(context.Background(), fmt.Sprintf("random-%d-%d", g, i), "RS256")
+				_, err := ks.Key(context.Background(), fmt.Sprintf("random-%d-%d", g, i), alg.RS256)
 				if !errors.Is(err, ErrUnknownKey) {
 					wrong.Add(1)
 				}
@@ -494,7 +496,7 @@ func TestJ15J16UnknownKidFlood(t *testing.T) {
 	rotatedAt := time.Now()
 	var rotatedAfter time.Duration
 	for !rotatedOK.Load() {
-		if _, err := ks.key(context.Background(), "r", "RS256"); err == nil {
+		if _, err := ks.Key(context.Background(), "r", alg.RS256); err == nil {
 			rotatedOK.Store(true)
 			rotatedAfter = time.Since(rotatedAt)
 		} else if time.Since(rotatedAt) > 5*time.Second {
@@ -541,7 +543,7 @@ func TestK08SingleFlightAndNegativeCache(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := ks.key(context.Background(), "missing", "RS256")
+			_, err := ks.Key(context.Background(), "missing", alg.RS256)
 			errs <- err
 		}()
 	}
@@ -560,7 +562,7 @@ func TestK08SingleFlightAndNegativeCache(t *testing.T) {
 	}
 	time.Sleep(5 * time.Millisecond) // past minInterval
 	n := s.fetches.Load()
-	if _, err := ks.key(t.Context(), "missing", "RS256"); !errors.Is(err, errKidRecentMiss) {
+	if _, err := ks.Key(t.Context(), "missing", alg.RS256); !errors.Is(err, errKidRecentMiss) {
 		t.Errorf("got %v; want the negative-cache error", err)
 	}
 	if s.fetches.Load() != n {
@@ -568,7 +570,7 @@ func TestK08SingleFlightAndNegativeCache(t *testing.T) {
 	}
 	// Another kid may fetch (minInterval passed), and that fetch can bring "missing" in.
 	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "missing"))))
-	ks.key(t.Context(), "other", "RS256")
+	ks.Key(t.Context(), "other", alg.RS256)
 	ksMustKey(t, ks, "missing", "RS256")
 }
 
@@ -590,13 +592,13 @@ func TestKeySetContext(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := ks.key(ctx, "a", "RS256")
+	_, err := ks.Key(ctx, "a", alg.RS256)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v; want context.Canceled", err)
 	}
 	ctx, cancel = context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
-	_, err = ks.key(ctx, "a", "RS256")
+	_, err = ks.Key(ctx, "a", alg.RS256)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("expired: got %v; want context.DeadlineExceeded", err)
 	}
@@ -615,10 +617,10 @@ func TestJ24TwoIssuers(t *testing.T) {
 	s2 := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "k"), ksRSAJWK(ksRSAPub("rsaC"), "only2"))))
 	ks1 := ksRemote(t, s1.URL, ksOpts(nil))
 	ks2 := ksRemote(t, s2.URL, ksOpts(nil))
-	if !ksMustKey(t, ks1, "k", "RS256").public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
+	if !ksMustKey(t, ks1, "k", "RS256").Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
 		t.Errorf("issuer 1 got issuer 2's key")
 	}
-	if !ksMustKey(t, ks2, "k", "RS256").public.(*rsa.PublicKey).Equal(ksRSAPub("rsaB")) {
+	if !ksMustKey(t, ks2, "k", "RS256").Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaB")) {
 		t.Errorf("issuer 2 got issuer 1's key")
 	}
 	ksWantErr(t, ks1, "only2", "RS256", ErrUnknownKey)
@@ -654,15 +656,15 @@ func TestDiscovery(t *testing.T) {
 		}
 	})
 	set := func(iss, uri string) { issuerInDoc.Store(&iss); jwksURI.Store(&uri) }
-	newDisc := func(iss string) *keySet {
+	newDisc := func(iss string) *Set {
 		o := ksOpts(nil)
 		o.retryMin, o.retryMax = time.Hour, time.Hour
-		src, err := newKeySource(t.Context(), Issuer{URL: iss}, o)
+		src, err := ksNew(t.Context(), ksIssuer{URL: iss}, o)
 		if err != nil {
 			t.Fatalf("newKeySource: %v", err)
 		}
-		t.Cleanup(src.close)
-		return src.(*keySet)
+		t.Cleanup(src.Close)
+		return src
 	}
 
 	set(srv.URL, srv.URL+"/keys")
@@ -684,8 +686,8 @@ func TestDiscovery(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			set(c.docIss, c.uri)
 			ks := newDisc(c.iss)
-			if _, err := ks.key(t.Context(), "a", "RS256"); !errors.Is(err, ErrKeysUnavailable) {
-				t.Errorf("got %v; want ErrKeysUnavailable", err)
+			if _, err := ks.Key(t.Context(), "a", alg.RS256); !errors.Is(err, ErrUnavailable) {
+				t.Errorf("got %v; want ErrUnavailable", err)
 			}
 		})
 	}
@@ -730,27 +732,27 @@ func TestKeySetCloseStopsGoroutines(t *testing.T) {
 	o.refreshInterval = 5 * time.Millisecond
 
 	// Stopped by close.
-	src, err := newKeySource(context.Background(), Issuer{URL: "https://i", JWKSURL: s.URL}, o)
+	src, err := ksNew(context.Background(), ksIssuer{URL: "https://i", JWKSURL: s.URL}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ksEventually(t, "periodic refreshes", func() bool { return fetches.Load() >= 3 })
-	src.close()
-	src.close() // idempotent
+	src.Close()
+	src.Close() // idempotent
 	n := fetches.Load()
 	time.Sleep(30 * time.Millisecond)
 	if got := fetches.Load(); got != n {
 		t.Errorf("fetches after close: %d; want 0", got-n)
 	}
-	ks := src.(*keySet)
+	ks := src
 	ksMustKey(t, ks, "a", "RS256") // loaded keys stay usable
-	if _, err := ks.key(t.Context(), "zzz", "RS256"); !errors.Is(err, ErrKeysUnavailable) {
+	if _, err := ks.Key(t.Context(), "zzz", alg.RS256); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("unknown kid after close: got %v; want the closed error", err)
 	}
 
 	// Stopped by the constructor's context.
 	ctx, cancel := context.WithCancel(context.Background())
-	src2, err := newKeySource(ctx, Issuer{URL: "https://i", JWKSURL: s.URL}, o)
+	src2, err := ksNew(ctx, ksIssuer{URL: "https://i", JWKSURL: s.URL}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -762,18 +764,18 @@ func TestKeySetCloseStopsGoroutines(t *testing.T) {
 	if got := fetches.Load(); got != n {
 		t.Errorf("fetches after the context ended: %d; want 0", got-n)
 	}
-	src2.close()
+	src2.Close()
 
 	// Closed while a fetch hangs: close does not wait for the fetch timeout.
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	o.fetchTimeout = time.Minute
-	src3, err := newKeySource(context.Background(), Issuer{URL: "https://i", JWKSURL: hang.URL}, o)
+	src3, err := ksNew(context.Background(), ksIssuer{URL: "https://i", JWKSURL: hang.URL}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
 	done := make(chan struct{})
-	go func() { src3.close(); close(done) }()
+	go func() { src3.Close(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):

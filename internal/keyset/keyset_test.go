@@ -1,4 +1,4 @@
-package core
+package keyset
 
 import (
 	"crypto/ecdsa"
@@ -14,10 +14,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jwtgate/jwtgate/internal/alg"
 )
 
 // Static key sets and the member filtering shared with remote sets
-// (SECURITY.md K04–K07, A05–A09, A13, H04; JWKS rows J07, J08, J17–J23).
+// (docs/SECURITY.md K04–K07, A05–A09, A13, H04; JWKS rows J07, J08, J17–J23).
 
 func TestKeySetFilter(t *testing.T) {
 	good := ksRSAJWK(ksRSAPub("rsaA"), "good")
@@ -113,7 +115,7 @@ func TestJ07BadMemberNextToGood(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got %v; want the good key loaded", err)
 	}
-	if vk := ksMustKey(t, ks, "good", "RS256"); !vk.public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
+	if vk := ksMustKey(t, ks, "good", "RS256"); !vk.Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
 		t.Errorf("got another key; want rsaA")
 	}
 	ksWantErr(t, ks, "bad", "RS256", ErrUnknownKey)
@@ -145,7 +147,7 @@ func TestJ21DuplicateKid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vk := ksMustKey(t, ks2, "k", "RS256"); !vk.public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
+	if vk := ksMustKey(t, ks2, "k", "RS256"); !vk.Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
 		t.Errorf("got the enc key; want the sig key")
 	}
 }
@@ -189,13 +191,13 @@ func TestJ18OctKeys(t *testing.T) {
 	}
 
 	o := ksOpts(nil)
-	o.allowOct = true
+	o.Algorithms = alg.Set(0).With(alg.HS256)
 	ks, err = ksStatic(t, ksSet(k32, k64, k16, ksWith(k64, "kid", "h64-384", "alg", "HS384")), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vk := ksMustKey(t, ks, "h32", "HS256"); len(vk.public.([]byte)) != 32 {
-		t.Errorf("got %d bytes; want 32", len(vk.public.([]byte)))
+	if vk := ksMustKey(t, ks, "h32", "HS256"); len(vk.Public.([]byte)) != 32 {
+		t.Errorf("got %d bytes; want 32", len(vk.Public.([]byte)))
 	}
 	ksWantErr(t, ks, "h32", "HS384", ErrUnknownKey) // 32 bytes are too short for HS384
 	ksWantErr(t, ks, "h32", "RS256", ErrUnknownKey) // never for an asymmetric alg
@@ -204,7 +206,17 @@ func TestJ18OctKeys(t *testing.T) {
 	ksMustKey(t, ks, "h64-384", "HS384")
 	ksWantErr(t, ks, "h64-384", "HS512", ErrUnknownKey) // JWK alg binds the key
 
-	// Remote sets never hold oct keys, whatever allowOct says.
+	// A13: with HS384 allowed, a static oct key without alg must be long
+	// enough for it; a key bound to HS256 need not be.
+	o.Algorithms = o.Algorithms.With(alg.HS384)
+	if _, err := ksStatic(t, ksSet(k64, k32), o); err == nil || !strings.Contains(err.Error(), "shorter than HS384") {
+		t.Errorf("32-byte key without alg, HS384 allowed: got %v; want a configuration error", err)
+	}
+	if _, err := ksStatic(t, ksSet(k64, ksWith(k32, "alg", "HS256")), o); err != nil {
+		t.Errorf("32-byte key bound to HS256, HS384 allowed: got %v; want it accepted", err)
+	}
+
+	// Remote sets never hold oct keys, whatever the allowlist says.
 	keys, err := parseJWKS(ksSet(k32), true, true, func(droppedKey) {})
 	if keys != nil || !errors.Is(err, errEmptyKeySet) {
 		t.Errorf("got %v, %v; want the oct key dropped from a remote set", keys, err)
@@ -269,9 +281,9 @@ func TestKeySetAlgBinding(t *testing.T) {
 		{"ed", "EdDSA", true}, {"ed", "ES256", false},
 		{"rsa-any", "none", false}, {"rsa-any", "", false},
 	} {
-		vk, err := ks.key(t.Context(), c.kid, c.alg)
+		k, err := ks.Key(t.Context(), c.kid, alg.Lookup(c.alg))
 		if c.ok != (err == nil) || (!c.ok && !errors.Is(err, ErrUnknownKey)) {
-			t.Errorf("key(%q, %q) = %v, %v; want ok=%v", c.kid, c.alg, vk, err, c.ok)
+			t.Errorf("Key(%q, %q) = %v, %v; want ok=%v", c.kid, c.alg, k, err, c.ok)
 		}
 	}
 }
@@ -312,21 +324,14 @@ func TestStaticUnknownKid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ks.ready() {
+	if !ks.Ready() {
 		t.Errorf("ready() = false; want true for a static set")
 	}
-	_, err = ks.key(t.Context(), "nope", "RS256")
-	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrInvalidToken) || errors.Is(err, ErrKeysUnavailable) {
-		t.Errorf("got %v; want ErrUnknownKey (an invalid-token error)", err)
+	_, err = ks.Key(t.Context(), "nope", alg.RS256)
+	if !errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrUnavailable) {
+		t.Errorf("got %v; want ErrUnknownKey", err)
 	}
-	ks.close() // no-op, must not block
-}
-
-func TestStaticAndURLBoth(t *testing.T) {
-	_, err := newKeySource(t.Context(), Issuer{URL: "https://i", JWKS: ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a")), JWKSURL: "https://i/jwks"}, ksOpts(nil))
-	if err == nil {
-		t.Errorf("got nil; want an error for JWKS and JWKSURL both set")
-	}
+	ks.Close() // no-op, must not block
 }
 
 func TestKeySetHelpers(t *testing.T) {
@@ -348,7 +353,7 @@ func TestKeySetHelpers(t *testing.T) {
 
 // The defaults are the documented ones (K02, K08, K10).
 func TestKeySetDefaults(t *testing.T) {
-	var o keySetOptions
+	var o Config
 	o.defaults()
 	for _, c := range []struct {
 		name      string
