@@ -27,7 +27,8 @@ var (
 
 	// ErrMisconfigured means the token endpoint rejected the client itself
 	// (invalid_client, unauthorized_client, invalid_scope, an unknown client
-	// id, a bad SECRET_HASH, a redirect) or the exchanger is set up wrongly.
+	// id, a bad SECRET_HASH, a redirect) or the exchanger or the Source is
+	// set up wrongly (no exchanger, a WithHosts entry that is not a host).
 	// Retrying cannot help: a Source that met it keeps its tokens but returns
 	// the error to every caller until SetTokens is called.
 	ErrMisconfigured = errors.New("refresh: the token endpoint rejected the client configuration")

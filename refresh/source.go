@@ -117,7 +117,7 @@ func (r Request) now() time.Time {
 // that host. If no hosts are given, the host of the first
 // request sent through a Transport of the Source is the only one. An entry
 // that is not a host makes every Transport request fail with an error
-// matching ErrMisconfigured.
+// matching ErrMisconfigured. A later WithHosts replaces an earlier one.
 func WithHosts(hosts ...string) Option {
 	return func(s *Source) { s.hostList = append([]string{}, hosts...) }
 }

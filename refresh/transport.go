@@ -321,7 +321,8 @@ func tokenLen(s string) int {
 // Source's own timeouts; use Source.Token directly to bound the wait with a
 // context. The returned oauth2.Token carries the access token, its type
 // and expiry, and the ID token as Extra("id_token"); the refresh token stays
-// inside the Source.
+// inside the Source. WithHosts does not apply there: an oauth2.Transport
+// sends the token to every host its client calls.
 func (s *Source) TokenSource() oauth2.TokenSource { return oauth2TokenSource{s} }
 
 type oauth2TokenSource struct{ s *Source }
