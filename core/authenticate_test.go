@@ -50,7 +50,7 @@ func TestCacheKeepsItsOwnToken(t *testing.T) {
 				if via == "Verify" {
 					return v.Verify(context.Background(), view)
 				}
-				return v.Authenticate(context.Background(), []string{view}, "", false, false)
+				return v.Authenticate(context.Background(), []string{view}, "")
 			}
 			if _, err := call(); err != nil {
 				t.Fatal(err)
@@ -101,7 +101,7 @@ func TestAuthenticateWarm(t *testing.T) {
 	n := vtCount(v, vtIss)
 	tok := k.Sign(vtClaims())
 	ctx := context.Background()
-	auth := func(values ...string) (*Claims, error) { return v.Authenticate(ctx, values, "", false, false) }
+	auth := func(values ...string) (*Claims, error) { return v.Authenticate(ctx, values, "") }
 	first, err := auth("Bearer " + tok)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestAuthenticateWarm(t *testing.T) {
 			t.Fatalf("hit %q: got %+v, %v", hdr[:9], c, err)
 		}
 	}
-	if c, err := v.Authenticate(ctx, nil, tok, true, false); err != nil || c.Subject != "user-1" {
+	if c, err := v.Authenticate(ctx, nil, tok); err != nil || c.Subject != "user-1" {
 		t.Fatalf("hit from the cookie: got %+v, %v", c, err)
 	}
 	if got := n.n.Load(); got != 1 {
@@ -140,11 +140,11 @@ func TestWarmAuthenticateAllocs(t *testing.T) {
 	v := vtNew(t, vtConfig(k))
 	values := []string{"Bearer " + benchToken(k)}
 	ctx := context.Background()
-	if _, err := v.Authenticate(ctx, values, "", false, false); err != nil {
+	if _, err := v.Authenticate(ctx, values, ""); err != nil {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := v.Authenticate(ctx, values, "", false, false); err != nil {
+		if _, err := v.Authenticate(ctx, values, ""); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -161,13 +161,13 @@ func BenchmarkAuthenticate(b *testing.B) {
 	v := vtNew(b, vtConfig(k))
 	values := []string{"Bearer " + benchToken(k)}
 	ctx := context.Background()
-	if _, err := v.Authenticate(ctx, values, "", false, false); err != nil {
+	if _, err := v.Authenticate(ctx, values, ""); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("warm", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if c, err := v.Authenticate(ctx, values, "", false, false); err != nil || c.Subject != "user-1" {
+			if c, err := v.Authenticate(ctx, values, ""); err != nil || c.Subject != "user-1" {
 				b.Fatal(err)
 			}
 		}

@@ -99,23 +99,19 @@
 // failures are never cached; each call returns its own copy of the claims.
 // Caching is observable only as speed.
 //
-// # Answers on the wire
+// # Requests and answers on the wire
 //
-// Adapters turn every error into one answer with Respond (Challenge gives
-// its status and WWW-Authenticate alone), so all frameworks answer byte for
-// byte alike (RFC 6750 §3):
-//
-//	no credentials, or another scheme     401  Bearer realm="api"
-//	malformed header, two headers,        400  Bearer realm="api", error="invalid_request"
-//	  token in header and cookie
-//	any token failure (ErrInvalidToken)   401  Bearer realm="api", error="invalid_token", error_description="…"
-//	a policy refuses                      403  Bearer realm="api", error="insufficient_scope"[, scope="…"]
-//	ErrKeysUnavailable, or the request's  503  no WWW-Authenticate; Retry-After: 5
-//	  context ended during a key fetch
-//
-// The body is {"error":"…","error_description":"…"} as application/json.
-// Descriptions come from a fixed vocabulary; no token bytes and no internal
-// error text reach the client.
+// An adapter hands each request to Verifier.Authenticate: BearerToken reads
+// the Authorization header (RFC 6750 §2.1), CookieValue the configured
+// cookie, and a token in both places is ErrInvalidRequest. Every error then
+// becomes one answer through Respond (Challenge gives its status and
+// WWW-Authenticate alone), so all frameworks answer byte for byte alike
+// (RFC 6750 §3): 401 without an error attribute for no credentials, 400
+// invalid_request, 401 invalid_token with a fixed error_description, 403
+// insufficient_scope, and 503 with Retry-After when no key set could be
+// loaded. The body is {"error":"…","error_description":"…"} as
+// application/json; no token bytes and no internal error text reach the
+// client. Respond's documentation has the full table.
 //
 // # Security caveats
 //

@@ -1,6 +1,7 @@
 package fiberjwt
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/gofiber/fiber/v2"
@@ -74,10 +75,10 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 			return c.Next()
 		}
 		var one [1]string
-		auth, cookie, hasCookie := credentials(c, cfg.cookie, one[:0])
+		auth, cookie := credentials(c, cfg.cookie, one[:0])
 		ctx := c.UserContext()
-		claims, err := v.Authenticate(ctx, auth, cookie, hasCookie, cfg.optional)
-		if err != nil {
+		claims, err := v.Authenticate(ctx, auth, cookie)
+		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 			return cfg.fail(c, err)
 		}
 		if carry {
@@ -96,7 +97,7 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 // request is done, without a copy: core.Verifier.Authenticate keeps nothing
 // of them (its verified-token cache stores a copy of a token of its own, made
 // on a miss only), and the buffers do not change while it runs.
-func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, cookie string, hasCookie bool) {
+func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, cookie string) {
 	h := &c.Request().Header
 	var cookies []string
 	if c.App().Config().DisableHeaderNormalizing {
@@ -125,9 +126,9 @@ func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, co
 		}
 	}
 	if cookieName != "" {
-		cookie, hasCookie = core.CookieValue(cookies, cookieName)
+		cookie, _ = core.CookieValue(cookies, cookieName)
 	}
-	return auth, cookie, hasCookie
+	return auth, cookie
 }
 
 // fail answers err.

@@ -1,6 +1,7 @@
 package ginjwt
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/gin-gonic/gin"
@@ -72,12 +73,11 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 		// The header map is read with canonical keys directly: Values would
 		// canonicalize them again on every request (same values, no copy).
 		var cookie string
-		var hasCookie bool
 		if cfg.cookie != "" {
-			cookie, hasCookie = core.CookieValue(r.Header["Cookie"], cfg.cookie)
+			cookie, _ = core.CookieValue(r.Header["Cookie"], cfg.cookie)
 		}
-		claims, err := v.Authenticate(r.Context(), r.Header["Authorization"], cookie, hasCookie, cfg.optional)
-		if err != nil {
+		claims, err := v.Authenticate(r.Context(), r.Header["Authorization"], cookie)
+		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 			cfg.fail(c, err)
 			return
 		}

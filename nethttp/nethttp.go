@@ -2,6 +2,7 @@ package nethttp
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 
@@ -86,12 +87,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		// The header map is read with canonical keys directly: Values would
 		// canonicalize them again on every request (same values, no copy).
 		var cookie string
-		var hasCookie bool
 		if m.cfg.cookie != "" {
-			cookie, hasCookie = core.CookieValue(r.Header["Cookie"], m.cfg.cookie)
+			cookie, _ = core.CookieValue(r.Header["Cookie"], m.cfg.cookie)
 		}
-		claims, err := m.v.Authenticate(r.Context(), r.Header["Authorization"], cookie, hasCookie, m.cfg.optional)
-		if err != nil {
+		claims, err := m.v.Authenticate(r.Context(), r.Header["Authorization"], cookie)
+		if err != nil && !(m.cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 			m.cfg.fail(w, r, err)
 			return
 		}

@@ -1,0 +1,296 @@
+package core
+
+// This file reads a request's credentials: the Bearer token of the
+// Authorization header (RFC 6750 §2.1), a cookie, and the b64token check
+// every token goes through before it is verified.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jwtgate/jwtgate/internal/httpx"
+)
+
+// errNoVerifier is returned by Authenticate on a nil *Verifier: the
+// middleware was built without a verifier, so nothing can be accepted.
+var errNoVerifier = fmt.Errorf("%w: no verifier configured", ErrKeysUnavailable)
+
+// Authenticate is what every adapter calls for a request: it picks the token
+// from the values of the Authorization header or from the value of the
+// configured cookie, and verifies it.
+//
+//   - authorization is every value of the Authorization header; BearerToken
+//     decides (two headers or a malformed one: ErrInvalidRequest; another
+//     scheme: no credentials).
+//   - cookie is the cookie's value as CookieValue returns it (a repeated
+//     cookie arrives joined with a comma and is refused); "" means no
+//     cookie. A value that is not a b64token is ErrInvalidRequest.
+//   - A Bearer header and a cookie together: ErrInvalidRequest (RFC 6750 §2:
+//     one method only).
+//   - Neither: ErrMissingToken. An adapter whose credentials are optional
+//     lets such a request through without claims; an invalid token is still
+//     refused.
+//   - Otherwise the token goes to Verify, whose error is returned as it is.
+//
+// Nothing keeps authorization or cookie after the call (the verified-token
+// cache stores a copy of the token of its own, and claims and errors never
+// share its bytes), so a caller whose strings alias a buffer that is reused
+// after the call (fasthttp) need not copy them, as long as the buffer does not
+// change during the call. A nil v refuses every request with an error that
+// matches ErrKeysUnavailable (503), never a panic.
+func (v *Verifier) Authenticate(ctx context.Context, authorization []string, cookie string) (*Claims, error) {
+	token, err := bearerToken(authorization) // the b64token check follows
+	switch {
+	case err == nil:
+		if cookie != "" {
+			return nil, ErrInvalidRequest
+		}
+	case !errors.Is(err, ErrMissingToken):
+		return nil, err
+	case cookie != "":
+		token = cookie
+	default:
+		return nil, ErrMissingToken
+	}
+	// The b64token check reads every byte of the token. The verified-token
+	// cache holds exact strings of tokens that passed Verify's stricter
+	// charset check, so a hit skips it, and Verify does not look the token
+	// up a second time.
+	e := v.lookup(token)
+	if e == nil && !isB64Token(token) {
+		return nil, ErrInvalidRequest
+	}
+	if v == nil {
+		return nil, errNoVerifier
+	}
+	return v.verifyEntry(ctx, token, e)
+}
+
+// BearerToken extracts the token from all values of the Authorization
+// header, per RFC 6750 §2.1 and RFC 9110 §11.6.2. Pass every value the
+// request carried (http.Header.Values, not Get), so that a repeated header is
+// seen.
+//
+//   - No value, or only empty values: ErrMissingToken.
+//   - More than one (non-empty) value: ErrInvalidRequest, since Authorization
+//     is not a list-valued field.
+//   - A scheme other than Bearer (Basic, Digest, …): ErrMissingToken, meaning
+//     "no Bearer credentials".
+//   - "Bearer", matched case-insensitively, then one or more spaces, then a
+//     b64token ([A-Za-z0-9-._~+/]+ followed by any number of "="), then
+//     nothing: the token.
+//   - "Bearer" with no token, a tab or any other separator after the scheme,
+//     a character outside b64token, or anything after the token (a second
+//     credential, a comma list, inner spaces): ErrInvalidRequest.
+//
+// Leading and trailing spaces and tabs of the value are ignored: they are not
+// part of an HTTP field value (RFC 9110 §5.5) and servers strip them anyway;
+// whitespace inside the value is held to the grammar above.
+//
+// BearerToken does not allocate; the token is a substring of the value.
+func BearerToken(authorization []string) (string, error) {
+	token, err := bearerToken(authorization)
+	if err == nil && !isB64Token(token) {
+		return "", ErrInvalidRequest
+	}
+	return token, err
+}
+
+// bearerToken is BearerToken without the b64token check of the token: it
+// returns the non-empty rest of the value after "Bearer" and its spaces.
+func bearerToken(authorization []string) (string, error) {
+	var value string
+	n := 0
+	for _, v := range authorization {
+		if v = trimOWS(v); v != "" {
+			value = v
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return "", ErrMissingToken
+	case len(authorization) > 1:
+		return "", ErrInvalidRequest
+	}
+	const scheme = "Bearer"
+	if len(value) < len(scheme) || !equalFoldASCII(value[:len(scheme)], scheme) {
+		return "", ErrMissingToken
+	}
+	if len(value) == len(scheme) {
+		return "", ErrInvalidRequest // "Bearer" alone
+	}
+	if httpx.IsTchar(value[len(scheme)]) {
+		return "", ErrMissingToken // a longer scheme name, such as "Bearerx"
+	}
+	rest := value[len(scheme):]
+	i := 0
+	for i < len(rest) && rest[i] == ' ' {
+		i++
+	}
+	if i == 0 {
+		return "", ErrInvalidRequest // a tab, comma or other separator after the scheme
+	}
+	return rest[i:], nil
+}
+
+// CookieValue returns the value of the cookie name from the values of the
+// Cookie header (RFC 6265 §4.2; HTTP/2 may split it into several fields). A
+// value in double quotes is returned without them. If the cookie appears more
+// than once, the values are returned joined with a comma, which Authenticate
+// refuses as ErrInvalidRequest: a second cookie of the same name may have been
+// planted by a sibling domain. ok reports whether the cookie was present.
+//
+// CookieValue does not allocate unless the cookie is repeated. Adapters use it
+// instead of their framework's cookie parser, so that all of them read
+// cookies alike.
+func CookieValue(cookieHeaders []string, name string) (value string, ok bool) {
+	if name == "" {
+		return "", false
+	}
+	var joined []string
+	for _, h := range cookieHeaders {
+		for h != "" {
+			var part string
+			if i := strings.IndexByte(h, ';'); i >= 0 {
+				part, h = h[:i], h[i+1:]
+			} else {
+				part, h = h, ""
+			}
+			part = trimOWS(part)
+			eq := strings.IndexByte(part, '=')
+			if eq < 0 || trimOWS(part[:eq]) != name {
+				continue
+			}
+			v := trimOWS(part[eq+1:])
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if !ok {
+				value, ok = v, true
+				continue
+			}
+			if joined == nil {
+				joined = []string{value}
+			}
+			joined = append(joined, v)
+		}
+	}
+	if joined != nil {
+		value = strings.Join(joined, ",")
+	}
+	return value, ok
+}
+
+// isB64Token reports whether s is an RFC 6750 b64token:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+// It checks eight bytes at a time while it can: this check runs on every
+// request, cache hit or not, over a token of a kilobyte or more.
+func isB64Token(s string) bool {
+	// Whole words first, without branches: bad collects the high bit of
+	// every byte that is not one of the characters below. A byte
+	// of 0x80 or more sets it through w itself; carries it may cause in the
+	// sums can only set more bits.
+	n := len(s) &^ 7
+	var bad uint64
+	for i := 0; i < n; i += 8 {
+		w := load64(s, i)
+		// Letters (w|0x20 folds A-Z onto a-z and nothing else onto it),
+		// "-", ".", "/", digits, and "_": the characters of a JWT. A "+",
+		// "~" or padding sends the token to the byte loop.
+		in := inRange(w|ones*0x20, 'a', 'z') | inRange(w, '-', '9') | bytesEqual(w, '_')
+		bad |= w | ^in
+	}
+	i := 0
+	if bad&highs == 0 {
+		i = n
+	}
+	// Then byte by byte: the tail, the padding, or everything when a word
+	// held padding or a bad byte.
+	for i < len(s) && isB64Char(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// inRange and bytesEqual compare the eight bytes of a word at once. When
+// every byte is below 0x80, adding a constant below 0x80 to each byte cannot
+// carry into the next, so the high bit of each byte of a sum answers the
+// comparison for that byte.
+
+// inRange sets the high bit of each byte of w (all below 0x80) that lies in
+// [lo, hi].
+func inRange(w uint64, lo, hi byte) uint64 {
+	return (w + ones*uint64(128-lo)) &^ (w + ones*uint64(127-hi)) & highs
+}
+
+// bytesEqual sets the high bit of each byte of w (all below 0x80) equal to v.
+func bytesEqual(w uint64, v byte) uint64 {
+	return ^((w ^ ones*uint64(v)) + ones*0x7f) & highs
+}
+
+// load64 returns s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// b64Lo and b64Hi are the b64token characters (other than "=") as bit
+// sets over the bytes 0-63 and 64-127.
+const (
+	b64Lo uint64 = 1<<'+' | 1<<'-' | 1<<'.' | 1<<'/' | (1<<10-1)<<'0'
+	b64Hi uint64 = (1<<26-1)<<('A'-64) | 1<<('_'-64) | (1<<26-1)<<('a'-64) | 1<<('~'-64)
+)
+
+// isB64Char reports whether c is ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
+func isB64Char(c byte) bool {
+	if c < 64 {
+		return b64Lo>>c&1 != 0
+	}
+	return c < 128 && b64Hi>>(c-64)&1 != 0
+}
+
+// trimOWS removes leading and trailing spaces and tabs.
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// equalFoldASCII reports whether s equals t (ASCII letters only) ignoring case.
+func equalFoldASCII(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], t[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
