@@ -56,8 +56,8 @@ func TestChallenge(t *testing.T) {
 	}
 }
 
-// TestB08Realm checks that realms are reduced to the safe charset.
-func TestB08Realm(t *testing.T) {
+// TestChallengeRealmKeepsOnlySafeCharacters checks that realms are reduced to the safe charset. (B08)
+func TestChallengeRealmKeepsOnlySafeCharacters(t *testing.T) {
 	tests := []struct{ realm, want string }{
 		{"", `Bearer realm="api"`},
 		{"orders", `Bearer realm="orders"`},
@@ -92,10 +92,10 @@ var allClasses = []error{
 	ErrInsufficientScope, ErrKeysUnavailable, context.Canceled,
 }
 
-// TestB08Vocabulary checks that every code and description of the table of
+// TestAnswerTextsComeFromASafeFixedVocabulary checks that every code and description of the table of
 // answers is within the allowed charset, and that the derived strings agree
-// with their parts.
-func TestB08Vocabulary(t *testing.T) {
+// with their parts. (B08)
+func TestAnswerTextsComeFromASafeFixedVocabulary(t *testing.T) {
 	for c := range numClasses {
 		a := answers[c]
 		for _, s := range []string{a.code, a.description} {
@@ -151,8 +151,8 @@ func TestRespond(t *testing.T) {
 	}
 }
 
-// TestB09NoTokenInAnswer checks that error text never reaches the answer.
-func TestB09NoTokenInAnswer(t *testing.T) {
+// TestAnswersNeverCarryErrorText checks that error text never reaches the answer. (B09)
+func TestAnswersNeverCarryErrorText(t *testing.T) {
 	secret := "eyJsecret.eyJpayload.signature"
 	for _, base := range allClasses {
 		err := fmt.Errorf("token %s: %w", secret, base)

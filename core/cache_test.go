@@ -339,7 +339,7 @@ func TestCacheConcurrent(t *testing.T) {
 	}
 }
 
-// TestWarmVerifyAllocs holds the warm path to its allocation budget (PERF.md
+// TestWarmVerifyAllocs holds the warm path to its allocation budget (docs/PERFORMANCE.md
 // target 1: at most 4 allocations).
 func TestWarmVerifyAllocs(t *testing.T) {
 	k := vtKey("RS256")

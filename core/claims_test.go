@@ -16,9 +16,10 @@ import (
 	"github.com/jwtgate/jwtgate/core/jwttest"
 )
 
-// SECURITY.md 1.4: claims.
+// docs/SECURITY.md, "Claims (C)".
 
-func TestC01ExpRequired(t *testing.T) {
+// C01.
+func TestRequiresExp(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	vtRun(t, v, []vtCase{
@@ -46,7 +47,8 @@ func vtAt(t *testing.T, k *jwttest.Key, at time.Time, leeway time.Duration) *Ver
 	return vtNew(t, cfg)
 }
 
-func TestC02Expiry(t *testing.T) {
+// C02.
+func TestRejectsExpiredTokens(t *testing.T) {
 	k := vtKey("EdDSA")
 	exp := vtNow.Unix() + 100
 	tok := k.Sign(vtClaims("exp", exp))
@@ -81,7 +83,8 @@ func TestC02Expiry(t *testing.T) {
 	}
 }
 
-func TestC03NotBefore(t *testing.T) {
+// C03.
+func TestRejectsTokensBeforeNbf(t *testing.T) {
 	k := vtKey("EdDSA")
 	nbf := vtNow.Unix() + 100
 	tok := k.Sign(vtClaims("nbf", nbf, "exp", nbf+3600))
@@ -109,7 +112,8 @@ func TestC03NotBefore(t *testing.T) {
 	vtRun(t, v, []vtCase{{"nbf a string", k.Sign(vtClaims("nbf", "0")), jwt.ErrTokenInvalidClaims}})
 }
 
-func TestC04IssuedAt(t *testing.T) {
+// C04.
+func TestRejectsIatInTheFuture(t *testing.T) {
 	k := vtKey("EdDSA")
 	iat := vtNow.Unix()
 	tok := k.Sign(vtClaims("iat", iat))
@@ -140,7 +144,8 @@ func TestC04IssuedAt(t *testing.T) {
 	})
 }
 
-func TestC05NumericDate(t *testing.T) {
+// C05.
+func TestNumericDatesAreNumbersInRange(t *testing.T) {
 	k := vtKey("ES256")
 	cfg := vtConfig(k)
 	cfg.Now = func() time.Time { return time.Unix(0, 0) }
@@ -176,7 +181,8 @@ func TestC05NumericDate(t *testing.T) {
 	}
 }
 
-func TestC06Leeway(t *testing.T) {
+// C06.
+func TestNewBoundsLeeway(t *testing.T) {
 	for _, c := range []struct {
 		leeway time.Duration
 		ok     bool
@@ -193,7 +199,8 @@ func TestC06Leeway(t *testing.T) {
 	}
 }
 
-func TestC07IssuerExact(t *testing.T) {
+// C07.
+func TestIssuerMustMatchExactly(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	n := vtCount(v, vtIss)
@@ -213,7 +220,8 @@ func TestC07IssuerExact(t *testing.T) {
 	}
 }
 
-func TestC08KeysBoundToIssuer(t *testing.T) {
+// C08.
+func TestKeysAreBoundToTheirIssuer(t *testing.T) {
 	a, b := vtKey("ES256"), vtKey("ES384")
 	bSameKid := jwttest.NewKeyFrom("ES256", a.Kid, vtKey("ES256").Private())
 	other := jwttest.NewKeyFrom("ES256", a.Kid, mustECKey(t))
@@ -233,7 +241,8 @@ func TestC08KeysBoundToIssuer(t *testing.T) {
 	})
 }
 
-func TestC09Audience(t *testing.T) {
+// C09.
+func TestChecksAudience(t *testing.T) {
 	k := vtKey("ES256")
 	cfg := vtConfig(k)
 	cfg.Audience = []string{vtAud, "second"}
@@ -282,7 +291,8 @@ func TestC09Audience(t *testing.T) {
 	}
 }
 
-func TestC10ProfileClaims(t *testing.T) {
+// C10.
+func TestProfileClaimsAreLeftToPolicies(t *testing.T) {
 	// sub, client_id and jti are exposed and typed; requiring them (RFC 9068)
 	// is a policy.
 	k := vtKey("ES256")
@@ -308,7 +318,8 @@ func TestC10ProfileClaims(t *testing.T) {
 	}
 }
 
-func TestC11Scope(t *testing.T) {
+// C11.
+func TestSplitsScopeOnSpaces(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	for _, c := range []struct {
@@ -337,7 +348,8 @@ func TestC11Scope(t *testing.T) {
 	}
 }
 
-func TestC12ScopeNotArray(t *testing.T) {
+// C12.
+func TestRejectsScopeThatIsNotAString(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	vtRun(t, v, []vtCase{
@@ -372,7 +384,8 @@ func vtCognito(t *testing.T, k *jwttest.Key, use string) *Verifier {
 	return vtNew(t, cfg)
 }
 
-func TestC13Cognito(t *testing.T) {
+// C13.
+func TestAppliesCognitoTokenUseAndClientRules(t *testing.T) {
 	k := vtKey("RS256")
 	v := vtCognito(t, k, "")
 	vtRun(t, v, []vtCase{
@@ -409,7 +422,8 @@ func TestC13Cognito(t *testing.T) {
 	}
 }
 
-func TestC14TokenKindsExclusive(t *testing.T) {
+// C14.
+func TestTokenUseSeparatesIDAndAccessTokens(t *testing.T) {
 	k := vtKey("RS256")
 	access := vtCognito(t, k, "access")
 	id := vtCognito(t, k, "id")
@@ -430,7 +444,8 @@ func TestC14TokenKindsExclusive(t *testing.T) {
 	})
 }
 
-func TestC15ClaimsOnlyWhenVerified(t *testing.T) {
+// C15.
+func TestPoliciesSeeOnlyVerifiedClaims(t *testing.T) {
 	k := vtKey("ES256")
 	other := jwttest.NewKeyFrom("ES256", k.Kid, mustECKey(t))
 	var seen []string

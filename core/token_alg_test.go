@@ -16,9 +16,10 @@ import (
 	"github.com/jwtgate/jwtgate/core/jwttest"
 )
 
-// SECURITY.md 1.2: algorithms and keys.
+// docs/SECURITY.md, "Algorithms and keys (A)".
 
-func TestA01Allowlist(t *testing.T) {
+// A01.
+func TestRejectsAlgorithmsOutsideTheAllowlist(t *testing.T) {
 	keys := append(vtAsym(), vtKey("HS256"))
 	def := vtNew(t, vtConfig(vtAsym()...))
 	var cases []vtCase
@@ -47,7 +48,8 @@ func TestA01Allowlist(t *testing.T) {
 	}
 }
 
-func TestA02None(t *testing.T) {
+// A02.
+func TestRejectsAlgNone(t *testing.T) {
 	k := vtKey("RS256")
 	v := vtNew(t, vtConfig(k))
 	payload := vtJSON(t, vtClaims())
@@ -68,7 +70,8 @@ func TestA02None(t *testing.T) {
 	vtRun(t, v, cases)
 }
 
-func TestA03SymmetricOff(t *testing.T) {
+// A03.
+func TestRejectsSymmetricKeyConfusion(t *testing.T) {
 	rs := vtKey("RS256")
 	der, err := x509.MarshalPKIXPublicKey(rs.Public())
 	if err != nil {
@@ -106,7 +109,8 @@ func TestA03SymmetricOff(t *testing.T) {
 	})
 }
 
-func TestA04AlgBeforeKeyLookup(t *testing.T) {
+// A04.
+func TestChecksAlgBeforeLookingUpAKey(t *testing.T) {
 	k := vtKey("RS256")
 	cfg := vtConfig(k)
 	cfg.Algorithms = []string{"RS256"}
@@ -130,7 +134,8 @@ func verifyErr(v *Verifier, tok string) error {
 	return err
 }
 
-func TestA05KeyBoundToOneAlg(t *testing.T) {
+// A05.
+func TestJWKAlgBindsTheKeyToOneAlgorithm(t *testing.T) {
 	rs := vtKey("RS256")
 	ps := jwttest.NewKeyFrom("PS256", rs.Kid, rs.Private())
 	rsNoAlg := jwttest.NewKeyFrom("RS256", "rsa-no-alg", vtKey("RS384").Private())
@@ -151,7 +156,8 @@ func TestA05KeyBoundToOneAlg(t *testing.T) {
 	})
 }
 
-func TestA06AlgFamilyMatchesKeyType(t *testing.T) {
+// A06.
+func TestRejectsAlgOfAnotherKeyType(t *testing.T) {
 	rs, ec, ed := vtKey("RS256"), vtKey("ES256"), vtKey("EdDSA")
 	v := vtNew(t, vtConfig(rs, ec, ed))
 	payload := vtJSON(t, vtClaims())
@@ -167,7 +173,8 @@ func TestA06AlgFamilyMatchesKeyType(t *testing.T) {
 	// allow is tested where it is made, in internal/keyset.
 }
 
-func TestA07ShortRSA(t *testing.T) {
+// A07.
+func TestRejectsShortRSAKeys(t *testing.T) {
 	short := jwttest.NewRSAKey(1024, "RS256", "short")
 	good := vtKey("RS256")
 	v := vtNew(t, vtConfig(good, short))
@@ -177,7 +184,8 @@ func TestA07ShortRSA(t *testing.T) {
 	})
 }
 
-func TestA08RSAExponent(t *testing.T) {
+// A08.
+func TestRejectsBadRSAExponents(t *testing.T) {
 	good := vtKey("RS256")
 	e1 := jwttest.NewKeyFrom("RS256", "e1", vtKey("RS512").Private())
 	m := e1.JWK()
@@ -191,7 +199,8 @@ func TestA08RSAExponent(t *testing.T) {
 	})
 }
 
-func TestA09ECPointOnCurve(t *testing.T) {
+// A09.
+func TestRejectsECPointsOffTheCurve(t *testing.T) {
 	good := vtKey("ES256")
 	off := jwttest.NewKeyFrom("ES256", "off", vtKey("ES256").Private())
 	m := off.JWK()
@@ -207,7 +216,8 @@ func TestA09ECPointOnCurve(t *testing.T) {
 	})
 }
 
-func TestA10ECDSARawSignature(t *testing.T) {
+// A10.
+func TestRequiresRawECDSASignatures(t *testing.T) {
 	var cases []vtCase
 	var keys []*jwttest.Key
 	for _, alg := range []string{"ES256", "ES384", "ES512"} {
@@ -227,7 +237,8 @@ func TestA10ECDSARawSignature(t *testing.T) {
 	vtRun(t, vtNew(t, vtConfig(keys...)), cases)
 }
 
-func TestA11ECDSARange(t *testing.T) {
+// A11.
+func TestRejectsECDSASignaturesOutOfRange(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	tok := k.Sign(vtClaims())
@@ -249,7 +260,8 @@ func TestA11ECDSARange(t *testing.T) {
 	})
 }
 
-func TestA12PSSSaltLength(t *testing.T) {
+// A12.
+func TestRequiresPSSSaltOfHashLength(t *testing.T) {
 	var cases []vtCase
 	var keys []*jwttest.Key
 	for _, alg := range []string{"PS256", "PS384", "PS512"} {
@@ -281,7 +293,8 @@ func TestA12PSSSaltLength(t *testing.T) {
 	}
 }
 
-func TestA13HMACKeyLength(t *testing.T) {
+// A13.
+func TestRequiresHMACKeysOfHashLength(t *testing.T) {
 	oct := func(kid string, n int, alg string) map[string]any {
 		m := map[string]any{"kty": "oct", "kid": kid, "k": jwttest.B64([]byte(strings.Repeat("k", n)))}
 		if alg != "" {

@@ -11,9 +11,10 @@ import (
 	"github.com/jwtgate/jwtgate/core/jwttest"
 )
 
-// SECURITY.md 1.3: header parameters.
+// docs/SECURITY.md, "Header parameters (H)".
 
-func TestH01Crit(t *testing.T) {
+// H01.
+func TestRejectsCrit(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	payload := vtJSON(t, vtClaims())
@@ -48,7 +49,8 @@ func TestH01Crit(t *testing.T) {
 	}
 }
 
-func TestH02KeyHeadersNeverUsed(t *testing.T) {
+// H02.
+func TestNeverUsesKeysNamedInTheHeader(t *testing.T) {
 	real := vtKey("RS256")
 	attacker := jwttest.NewKeyFrom("RS256", real.Kid, vtKey("RS384").Private())
 	var hits atomic.Int64
@@ -76,7 +78,8 @@ func TestH02KeyHeadersNeverUsed(t *testing.T) {
 	}
 }
 
-func TestH03Kid(t *testing.T) {
+// H03.
+func TestKidMustBeAShortString(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k, vtKey("RS256")))
 	payload := vtJSON(t, vtClaims())
@@ -97,7 +100,8 @@ func TestH03Kid(t *testing.T) {
 	}
 }
 
-func TestH04KidAtVerifier(t *testing.T) {
+// H04.
+func TestRequiresKidWhenTheSetHoldsSeveralKeys(t *testing.T) {
 	one := vtKey("ES256")
 	two := vtKey("EdDSA")
 	payload := vtJSON(t, vtClaims())
@@ -111,7 +115,8 @@ func TestH04KidAtVerifier(t *testing.T) {
 	})
 }
 
-func TestH05Typ(t *testing.T) {
+// H05.
+func TestAcceptsOnlyJWTTyps(t *testing.T) {
 	k := vtKey("EdDSA")
 	v := vtNew(t, vtConfig(k))
 	payload := vtJSON(t, vtClaims())
@@ -129,7 +134,8 @@ func TestH05Typ(t *testing.T) {
 	vtRun(t, v, cases)
 }
 
-func TestH06NestedAndJWE(t *testing.T) {
+// H06.
+func TestRejectsNestedJWTsAndJWE(t *testing.T) {
 	k := vtKey("EdDSA")
 	v := vtNew(t, vtConfig(k))
 	payload := vtJSON(t, vtClaims())
@@ -144,7 +150,8 @@ func TestH06NestedAndJWE(t *testing.T) {
 	})
 }
 
-func TestH07UnknownHeaderIgnored(t *testing.T) {
+// H07.
+func TestIgnoresUnknownHeaderParameters(t *testing.T) {
 	k := vtKey("EdDSA")
 	v := vtNew(t, vtConfig(k))
 	payload := vtJSON(t, vtClaims())

@@ -10,9 +10,10 @@ import (
 	"github.com/jwtgate/jwtgate/core/jwttest"
 )
 
-// SECURITY.md 1.1: token syntax and decoding.
+// docs/SECURITY.md, "Token syntax and decoding (S)".
 
-func TestS01CompactSerializationOnly(t *testing.T) {
+// S01.
+func TestAcceptsOnlyTheCompactSerialization(t *testing.T) {
 	k := vtKey("RS256")
 	v := vtNew(t, vtConfig(k))
 	tok := k.Sign(vtClaims())
@@ -31,7 +32,8 @@ func TestS01CompactSerializationOnly(t *testing.T) {
 	})
 }
 
-func TestS02Charset(t *testing.T) {
+// S02.
+func TestRejectsCharactersOutsideBase64url(t *testing.T) {
 	k := vtKey("RS256")
 	v := vtNew(t, vtConfig(k))
 	tok := k.Sign(vtClaims())
@@ -64,7 +66,8 @@ func flipUnusedBits(t *testing.T, seg string) string {
 	return seg[:len(seg)-1] + string(alphabet[last^1])
 }
 
-func TestS03CanonicalBase64(t *testing.T) {
+// S03.
+func TestRequiresCanonicalBase64url(t *testing.T) {
 	k := vtKey("RS256") // 256-byte signature: 342 characters, 4 unused bits
 	v := vtNew(t, vtConfig(k))
 	tok := k.Sign(vtClaims())
@@ -86,7 +89,8 @@ func TestS03CanonicalBase64(t *testing.T) {
 	})
 }
 
-func TestS04EmptySignature(t *testing.T) {
+// S04.
+func TestRejectsAnEmptySignature(t *testing.T) {
 	cfg := vtConfig(append(vtAsym(), vtKey("HS256"))...)
 	cfg.Algorithms = []string{"RS256", "PS256", "ES256", "EdDSA", "HS256"}
 	v := vtNew(t, cfg)
@@ -101,7 +105,8 @@ func TestS04EmptySignature(t *testing.T) {
 	vtRun(t, v, cases)
 }
 
-func TestS05LengthCap(t *testing.T) {
+// S05.
+func TestCapsTokenLength(t *testing.T) {
 	k := vtKey("RS256")
 	v := vtNew(t, vtConfig(k))
 	big := k.Sign(vtClaims("pad", strings.Repeat("x", 8<<10)))
@@ -127,7 +132,8 @@ func TestS05LengthCap(t *testing.T) {
 	}
 }
 
-func TestS06UTF8(t *testing.T) {
+// S06.
+func TestRequiresValidUTF8(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	hdr := vtJSON(t, vtHeader(k))
@@ -151,7 +157,8 @@ func TestS06UTF8(t *testing.T) {
 	}
 }
 
-func TestS07SingleObject(t *testing.T) {
+// S07.
+func TestRequiresASingleJSONObject(t *testing.T) {
 	k := vtKey("EdDSA")
 	v := vtNew(t, vtConfig(k))
 	hdr := vtJSON(t, vtHeader(k))
@@ -185,7 +192,8 @@ func TestS07SingleObject(t *testing.T) {
 	vtRun(t, v, cases)
 }
 
-func TestS08Duplicates(t *testing.T) {
+// S08.
+func TestRejectsDuplicateNames(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	hdr := `{"alg":"ES256","kid":"k-es256"`
@@ -202,7 +210,8 @@ func TestS08Duplicates(t *testing.T) {
 	})
 }
 
-func TestS09CaseSensitiveNames(t *testing.T) {
+// S09.
+func TestMatchesClaimNamesCaseSensitively(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
 	hdr := []byte(`{"alg":"ES256","kid":"k-es256"}`)
@@ -220,7 +229,8 @@ func TestS09CaseSensitiveNames(t *testing.T) {
 	}
 }
 
-func TestS10DepthAndSize(t *testing.T) {
+// S10.
+func TestBoundsNestingDepth(t *testing.T) {
 	k := vtKey("EdDSA")
 	v := vtNew(t, vtConfig(k))
 	hdr := vtJSON(t, vtHeader(k))

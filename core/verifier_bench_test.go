@@ -51,7 +51,7 @@ type benchClaims struct {
 	Username string `json:"username"`
 }
 
-// BenchmarkBaselineGolangJWT is PERF.md's reference row: golang-jwt v5 with
+// BenchmarkBaselineGolangJWT is the reference row of docs/PERFORMANCE.md: golang-jwt v5 with
 // keyfunc v3 over the same JWK Set, one jwt.Parser built once, struct
 // claims, iss/aud/exp checks. Compare Verify's cold rows with it (ratios of
 // one run).
@@ -86,7 +86,7 @@ func benchToken(k *jwttest.Key) string {
 
 // BenchmarkColdRatio interleaves a cold Verify (cache off) and the golang-jwt
 // baseline call by call, so that both see the same machine load, and reports
-// their ratio (PERF.md target 3: at most 1.10). HS256, whose crypto costs
+// their ratio (docs/PERFORMANCE.md target 3: at most 1.10). HS256, whose crypto costs
 // well under a microsecond, shows the parsing and checking work alone.
 func BenchmarkColdRatio(b *testing.B) {
 	for _, alg := range []string{"RS256", "ES256", "EdDSA", "HS256"} {

@@ -144,9 +144,9 @@ func TestBuffersNotKept(t *testing.T) {
 	}
 }
 
-// TestF13TwoHeaders checks that a repeated Authorization header is seen
-// through fasthttp (whose Peek returns only the first).
-func TestF13TwoHeaders(t *testing.T) {
+// TestSeesARepeatedAuthorizationHeader checks that a repeated Authorization header is seen
+// through fasthttp (whose Peek returns only the first). (F13)
+func TestSeesARepeatedAuthorizationHeader(t *testing.T) {
 	f := newFixture(t, 0)
 	h := newApp(fiberjwt.New(f.v)).Handler()
 	var ctx fasthttp.RequestCtx

@@ -108,7 +108,7 @@ func TestKeySetFilter(t *testing.T) {
 }
 
 // J07, K04: one bad member next to a good one: the good one stays.
-func TestJ07BadMemberNextToGood(t *testing.T) {
+func TestKeepsGoodMembersNextToBadOnes(t *testing.T) {
 	var log ksLog
 	jwks := ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaB"), "bad"), "n", "!!"), ksRSAJWK(ksRSAPub("rsaA"), "good"))
 	ks, err := ksStatic(t, jwks, ksOpts(&log))
@@ -126,7 +126,7 @@ func TestJ07BadMemberNextToGood(t *testing.T) {
 }
 
 // J21, K07: a duplicate kid is ambiguous; every key with it is refused.
-func TestJ21DuplicateKid(t *testing.T) {
+func TestRefusesEveryKeyOfADuplicateKid(t *testing.T) {
 	var log ksLog
 	jwks := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "dup"), ksRSAJWK(ksRSAPub("rsaB"), "dup"), ksRSAJWK(ksRSAPub("rsaC"), "other"))
 	ks, err := ksStatic(t, jwks, ksOpts(&log))
@@ -153,7 +153,7 @@ func TestJ21DuplicateKid(t *testing.T) {
 }
 
 // J17: private material is dropped, reported, and never logged.
-func TestJ17PrivateKeyNotLogged(t *testing.T) {
+func TestDropsPrivateKeysWithoutLoggingThem(t *testing.T) {
 	var log ksLog
 	d := ksB64(ksRSA("rsaA").D.Bytes())
 	jwks := ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaA"), "priv"), "d", d), ksRSAJWK(ksRSAPub("rsaB"), "pub"))
@@ -173,7 +173,7 @@ func TestJ17PrivateKeyNotLogged(t *testing.T) {
 
 // J18, A13: kty oct only in static sets, only when HS* is allowed, only with
 // at least 32 bytes, and usable only with the HS algorithms its length allows.
-func TestJ18OctKeys(t *testing.T) {
+func TestKeepsOctKeysOnlyInStaticSetsForHS(t *testing.T) {
 	k32 := ksM("kty", "oct", "kid", "h32", "k", ksB64(make32(32)))
 	k64 := ksM("kty", "oct", "kid", "h64", "k", ksB64(make32(64)))
 	k16 := ksM("kty", "oct", "kid", "h16", "k", ksB64(make32(16)))
@@ -232,7 +232,7 @@ func make32(n int) []byte {
 }
 
 // J23: an x5c certificate must hold the JWK's key.
-func TestJ23X5C(t *testing.T) {
+func TestX5CMustHoldTheJWKKey(t *testing.T) {
 	cert := func(signer *ecdsa.PrivateKey, pub any) string {
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "jwks"},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
@@ -289,7 +289,7 @@ func TestKeySetAlgBinding(t *testing.T) {
 }
 
 // H04/F11: a token without kid may use the set only when it holds one key.
-func TestH04KidRequiredWithSeveralKeys(t *testing.T) {
+func TestRequiresKidWhenTheSetHoldsSeveralKeys(t *testing.T) {
 	one, err := ksStatic(t, ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a")), ksOpts(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func TestH04KidRequiredWithSeveralKeys(t *testing.T) {
 }
 
 // J09: an empty set, a set without "keys", or not a set is a configuration error.
-func TestJ09StaticEmptySet(t *testing.T) {
+func TestRefusesAStaticSetWithoutUsableKeys(t *testing.T) {
 	for _, body := range []string{`{"keys":[]}`, `{}`, `null`, `[]`, `{"keys":null}`, `{"keys":[{}]}`, `{"keys":[]} x`} {
 		if _, err := ksStatic(t, []byte(body), ksOpts(nil)); err == nil {
 			t.Errorf("static JWKS %q: got nil error; want a configuration error", body)
@@ -405,7 +405,7 @@ func ksROCAModulus(bits int) []byte {
 }
 
 // J20: the ROCA test refuses fingerprinted moduli and passes sound keys.
-func TestJ20ROCAFingerprint(t *testing.T) {
+func TestDetectsTheROCAFingerprint(t *testing.T) {
 	n := ksROCAModulus(2048)
 	if got := jwkBitLen(n); got != 2048 {
 		t.Fatalf("test modulus has %d bits; want 2048", got)

@@ -24,7 +24,7 @@ import (
 
 // J01: down at startup: New does not fail, keys are unavailable (503), the
 // background retry loads the set once the endpoint recovers.
-func TestJ01DownAtStartup(t *testing.T) {
+func TestStartsWhileTheJWKSIsDown(t *testing.T) {
 	good := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	t.Run("500", func(t *testing.T) {
 		var log ksLog
@@ -67,7 +67,7 @@ func TestJ01DownAtStartup(t *testing.T) {
 
 // J02: a hanging or dripping endpoint: the request waits at most waitMax,
 // the fetch at most fetchTimeout.
-func TestJ02HangAndDrip(t *testing.T) {
+func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	var active atomic.Int64
@@ -124,7 +124,7 @@ func TestJ02HangAndDrip(t *testing.T) {
 }
 
 // J03: 500 on periodic refresh keeps the last good set, with backoff.
-func TestJ03RefreshErrorKeepsLastGood(t *testing.T) {
+func TestKeepsTheLastGoodSetOnRefreshErrors(t *testing.T) {
 	var log ksLog
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(&log)
@@ -148,7 +148,7 @@ func TestJ03RefreshErrorKeepsLastGood(t *testing.T) {
 }
 
 // J04: 429/503 with Retry-After: no fetch before it, on-demand ones included.
-func TestJ04RetryAfter(t *testing.T) {
+func TestHonoursRetryAfter(t *testing.T) {
 	for _, code := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
@@ -183,7 +183,7 @@ func TestJ04RetryAfter(t *testing.T) {
 }
 
 // J05: a body that is not JSON, or is served as HTML or text, fails.
-func TestJ05ContentType(t *testing.T) {
+func TestRequiresAJSONContentType(t *testing.T) {
 	good := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	serveAs := func(ct string, body []byte) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +240,7 @@ func ksForceRefresh(t *testing.T, ks *Set, s *ksServer) {
 }
 
 // J06, J09, J10: malformed, empty or oversized answers keep the last good set.
-func TestJ06J09J10KeepLastGood(t *testing.T) {
+func TestKeepsTheLastGoodSetOnBadAnswers(t *testing.T) {
 	big64 := func(withLength bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -292,7 +292,7 @@ func TestJ06J09J10KeepLastGood(t *testing.T) {
 }
 
 // J10: the body cap is exact.
-func TestJ10BodyCap(t *testing.T) {
+func TestCapsTheJWKSBody(t *testing.T) {
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	for _, c := range []struct {
 		cap int64
@@ -310,7 +310,7 @@ func TestJ10BodyCap(t *testing.T) {
 }
 
 // J11: no redirect is followed, whatever the borrowed client says.
-func TestJ11NoRedirect(t *testing.T) {
+func TestFollowsNoRedirect(t *testing.T) {
 	other := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "a"))))
 	for _, code := range []int{http.StatusFound, http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		s := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -332,7 +332,7 @@ func TestJ11NoRedirect(t *testing.T) {
 }
 
 // J12, K01: https only, except loopback; TLS verification stays on.
-func TestJ12URLRules(t *testing.T) {
+func TestRequiresHTTPSExceptForLoopback(t *testing.T) {
 	for _, c := range []struct {
 		url string
 		ok  bool
@@ -393,7 +393,7 @@ func TestJ12URLRules(t *testing.T) {
 }
 
 // J13: a new kid is usable at once through one on-demand refresh.
-func TestJ13RotationAddsKid(t *testing.T) {
+func TestANewKidIsUsableAtOnce(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	ks := ksRemote(t, s.URL, ksOpts(nil))
 	ksWaitReady(t, ks)
@@ -411,7 +411,7 @@ func TestJ13RotationAddsKid(t *testing.T) {
 // J14: a removed kid stops working after the refresh that removes it, and
 // its Key is marked removed; a kid whose material changed gets a new
 // Key; an unchanged one keeps its own.
-func TestJ14RotationRemovesKid(t *testing.T) {
+func TestARemovedKidStopsWorking(t *testing.T) {
 	var log ksLog
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"), ksECJWK(ksECPub("p256"), "c"))))
 	o := ksOpts(&log)
@@ -445,7 +445,7 @@ func TestJ14RotationRemovesKid(t *testing.T) {
 }
 
 // J14 by the periodic refresh alone: no request needed for a removal to land.
-func TestJ14PeriodicRemoval(t *testing.T) {
+func TestPeriodicRefreshRemovesKeys(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	o := ksOpts(nil)
 	o.refreshInterval = 10 * time.Millisecond
@@ -461,7 +461,7 @@ func TestJ14PeriodicRemoval(t *testing.T) {
 // J15, J16, K08, K09, F10: a flood of random kids causes at most one fetch per
 // minimum interval and fails fast; a kid that really rotated in meanwhile is
 // accepted within the interval.
-func TestJ15J16UnknownKidFlood(t *testing.T) {
+func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
 	o.minInterval = 150 * time.Millisecond
@@ -523,7 +523,7 @@ func TestJ15J16UnknownKidFlood(t *testing.T) {
 
 // K08: concurrent requests for one unknown kid share one fetch, and a kid
 // seen missing after a fresh fetch fails fast without another fetch.
-func TestK08SingleFlightAndNegativeCache(t *testing.T) {
+func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 	gate := make(chan struct{})
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	s := ksNewServer(t, ksServe(body))
@@ -612,7 +612,7 @@ func TestKeySetContext(t *testing.T) {
 }
 
 // J24, C08: two issuers, same kid, different keys: never crossed.
-func TestJ24TwoIssuers(t *testing.T) {
+func TestNeverCrossesIssuers(t *testing.T) {
 	s1 := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "k"))))
 	s2 := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "k"), ksRSAJWK(ksRSAPub("rsaC"), "only2"))))
 	ks1 := ksRemote(t, s1.URL, ksOpts(nil))
@@ -628,7 +628,7 @@ func TestJ24TwoIssuers(t *testing.T) {
 
 // J25, H02: key lookups never fetch anything but the configured URL, whatever
 // the kid says.
-func TestJ25NoURLFromToken(t *testing.T) {
+func TestFetchesOnlyTheConfiguredURL(t *testing.T) {
 	evil := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "x"))))
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	ks := ksRemote(t, s.URL, ksOpts(nil))
@@ -694,7 +694,7 @@ func TestDiscovery(t *testing.T) {
 }
 
 // K10: Cache-Control max-age sets the refresh interval, clamped to its bounds.
-func TestK10MaxAge(t *testing.T) {
+func TestRefreshesAtTheClampedMaxAge(t *testing.T) {
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	s := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=0")
