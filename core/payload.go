@@ -36,7 +36,26 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 	if err != nil {
 		return out, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload: "+err.Error(), err)
 	}
-	var audM, groupsM, plainGroupsM, scopeM *strictjson.Member
+	lists, err := readClaims(p, ps, ms, c, &out)
+	if err != nil {
+		return out, err
+	}
+	if c.Username == "" {
+		c.Username = out.cognitoUser
+	}
+	out.hasAud = lists.aud != nil
+	return out, readLists(p, ps, &lists, c, inline)
+}
+
+// listClaims are the members of the claims that hold lists, for readLists.
+type listClaims struct {
+	aud, groups, plainGroups, scope *strictjson.Member
+}
+
+// readClaims reads the string and time claims of ms into c and out, and
+// returns the members of the list claims.
+func readClaims(p []byte, ps string, ms []strictjson.Member, c *Claims, out *payload) (listClaims, error) {
+	var lists listClaims
 	for i := range ms {
 		m := &ms[i]
 		raw := p[m.Start:m.End]
@@ -59,19 +78,19 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 			dst = &out.cognitoUser
 		case "scope":
 			if raw[0] != '"' {
-				return out, claimTypeErr("scope")
+				return lists, claimTypeErr("scope")
 			}
-			scopeM = m
+			lists.scope = m
 		case "aud":
-			audM = m
+			lists.aud = m
 		case "cognito:groups":
-			groupsM = m
+			lists.groups = m
 		case "groups":
-			plainGroupsM = m
+			lists.plainGroups = m
 		case "exp", "nbf", "iat":
 			sec, nsec, ok := numericDate(raw)
 			if !ok {
-				return out, claimTypeErr(claimName(name))
+				return lists, claimTypeErr(claimName(name))
 			}
 			t := unixUTC(sec, nsec)
 			switch name[0] {
@@ -86,65 +105,68 @@ func parsePayload(p []byte, ps string, c *Claims, inline []string) (payload, err
 		if dst != nil {
 			s, ok := stringAt(p, ps, m)
 			if !ok {
-				return out, claimTypeErr(claimName(name))
+				return lists, claimTypeErr(claimName(name))
 			}
 			*dst = s
 		}
 	}
-	if c.Username == "" {
-		c.Username = out.cognitoUser
-	}
+	return lists, nil
+}
 
-	// Audience, groups and scopes share one backing array.
+// readLists fills Audience, Groups and Scopes, which share one backing
+// array: inline when it is long enough.
+func readLists(p []byte, ps string, l *listClaims, c *Claims, inline []string) error {
 	nAud, nGroups, nScopes := 0, 0, 0
-	if audM != nil {
-		out.hasAud = true
-		n, ok := countStrings(p[audM.Start:audM.End], true)
+	if l.aud != nil {
+		n, ok := countStrings(p[l.aud.Start:l.aud.End], true)
 		if !ok {
-			return out, claimTypeErr("aud")
+			return claimTypeErr("aud")
 		}
 		nAud = n
 	}
-	if groupsM != nil {
-		n, ok := countStrings(p[groupsM.Start:groupsM.End], false)
-		if !ok || p[groupsM.Start] != '[' {
-			return out, claimTypeErr("cognito:groups")
+	groups := l.groups
+	if groups != nil {
+		n, ok := countStrings(p[groups.Start:groups.End], false)
+		if !ok || p[groups.Start] != '[' {
+			return claimTypeErr("cognito:groups")
 		}
 		nGroups = n
-	} else if plainGroupsM != nil && p[plainGroupsM.Start] == '[' {
+	} else if pg := l.plainGroups; pg != nil && p[pg.Start] == '[' {
 		// Other issuers (Keycloak, Okta, Entra ID, oidc-provider) name the
 		// claim "groups". It fills Groups only when it is an array of
 		// strings; any other shape is left to Claims.Decode.
-		if n, ok := countStrings(p[plainGroupsM.Start:plainGroupsM.End], false); ok {
-			groupsM, nGroups = plainGroupsM, n
+		if n, ok := countStrings(p[pg.Start:pg.End], false); ok {
+			groups, nGroups = pg, n
 		}
 	}
 	var scope string
-	if scopeM != nil {
-		scope, _ = stringAt(p, ps, scopeM)
+	if l.scope != nil {
+		scope, _ = stringAt(p, ps, l.scope)
 		nScopes = countFields(scope)
 	}
-	if total := nAud + nGroups + nScopes; total > 0 {
-		var all []string
-		if total <= len(inline) {
-			all = inline[:total:total]
-		} else {
-			all = make([]string, total)
-		}
-		if nAud > 0 {
-			c.Audience = all[:nAud:nAud]
-			fillStrings(p, ps, audM, c.Audience)
-		}
-		if nGroups > 0 {
-			c.Groups = all[nAud : nAud+nGroups : nAud+nGroups]
-			fillStrings(p, ps, groupsM, c.Groups)
-		}
-		if nScopes > 0 {
-			c.Scopes = all[nAud+nGroups:]
-			splitFields(scope, c.Scopes)
-		}
+	total := nAud + nGroups + nScopes
+	if total == 0 {
+		return nil
 	}
-	return out, nil
+	var all []string
+	if total <= len(inline) {
+		all = inline[:total:total]
+	} else {
+		all = make([]string, total)
+	}
+	if nAud > 0 {
+		c.Audience = all[:nAud:nAud]
+		fillStrings(p, ps, l.aud, c.Audience)
+	}
+	if nGroups > 0 {
+		c.Groups = all[nAud : nAud+nGroups : nAud+nGroups]
+		fillStrings(p, ps, groups, c.Groups)
+	}
+	if nScopes > 0 {
+		c.Scopes = all[nAud+nGroups:]
+		splitFields(scope, c.Scopes)
+	}
+	return nil
 }
 
 // claimName returns the constant name of one of the claims parsePayload

@@ -167,23 +167,25 @@ func critError(h, raw []byte, ms []strictjson.Member) error {
 	if !ok {
 		return fail("not an array")
 	}
-	var elems [8][]byte
+	// Ranges, not slices of raw: a slice kept here would let the header's
+	// stack buffer escape to the heap on every request.
+	var elems [8][2]int
 	names := elems[:0]
 	for {
 		start, end, ok := arr.Next()
 		if !ok {
 			break
 		}
-		b, ok := strictjson.Unquote(raw[start:end])
-		if !ok {
+		if _, ok := strictjson.Unquote(raw[start:end]); !ok {
 			return fail("not an array of strings")
 		}
-		names = append(names, b)
+		names = append(names, [2]int{start, end})
 	}
 	if len(names) == 0 {
 		return fail("empty")
 	}
-	for _, b := range names {
+	for _, n := range names {
+		b, _ := strictjson.Unquote(raw[n[0]:n[1]])
 		if len(b) == 0 {
 			return fail("lists an empty name")
 		}

@@ -342,26 +342,35 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 		return nil, nil, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
 	}
 
-	// Claims.
-	if !pl.hasExp {
-		return nil, nil, tokenErr(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "exp is required")
-	}
-	if err := v.checkTimes(c, now); err != nil {
+	if err := v.checkClaims(c, pl, is.cognito, now); err != nil {
 		return nil, nil, err
 	}
-	if is.cognito && c.TokenUse != "id" && c.TokenUse != "access" {
-		return nil, nil, tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use must be id or access")
+	return c, key, nil
+}
+
+// checkClaims applies the claim rules to the claims of a token whose
+// signature verified: exp required, the times, token_use, and the audience.
+// It fills ClientID from aud for an ID token that has no client_id.
+func (v *Verifier) checkClaims(c *Claims, pl payload, cognito bool, now time.Time) error {
+	if !pl.hasExp {
+		return tokenErr(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "exp is required")
+	}
+	if err := v.checkTimes(c, now); err != nil {
+		return err
+	}
+	if cognito && c.TokenUse != "id" && c.TokenUse != "access" {
+		return tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use must be id or access")
 	}
 	if v.tokenUse != "" && c.TokenUse != v.tokenUse {
-		return nil, nil, tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use is not the one required")
+		return tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use is not the one required")
 	}
 	if c.ClientID == "" && c.TokenUse == "id" && len(c.Audience) == 1 {
 		c.ClientID = c.Audience[0] // a Cognito ID token names its client in aud
 	}
 	if !v.skipAud && !v.audienceOK(c, pl.hasAud) {
-		return nil, nil, tokenErr(ErrInvalidAudience, jwt.ErrTokenInvalidAudience, "")
+		return tokenErr(ErrInvalidAudience, jwt.ErrTokenInvalidAudience, "")
 	}
-	return c, key, nil
+	return nil
 }
 
 // keyError turns a key set error into Verify's: an unavailable set is

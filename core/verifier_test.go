@@ -112,3 +112,23 @@ func TestVerifyAllAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// TestColdVerifyDecodesOnTheStack holds a cache miss to its allocation
+// budget: the header and payload are decoded into stack buffers, so an
+// EdDSA token (whose verification allocates nothing) costs the claims, the
+// payload string, the signature and little else.
+func TestColdVerifyDecodesOnTheStack(t *testing.T) {
+	k := vtKey("EdDSA")
+	cfg := vtConfig(k)
+	cfg.CacheSize = -1
+	v := vtNew(t, cfg)
+	tok := k.Sign(vtClaims())
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 5 {
+		t.Errorf("cold Verify: got %v allocations; want at most 5", allocs)
+	}
+}
