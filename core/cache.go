@@ -1,12 +1,14 @@
 package core
 
 import (
+	"context"
 	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jwtgate/jwtgate/internal/alg"
 	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
@@ -38,6 +40,27 @@ type cacheEntry struct {
 	claims *Claims
 	key    *keyset.Key
 	until  time.Time // ExpiresAt + leeway: after it, the entry is dead
+
+	// single is the issuer's key set when the token had no kid and key was
+	// the set's only key (H04), else nil. A hit on such an entry asks the
+	// set again: once the set no longer holds exactly that one key, the
+	// entry is dead and the token is checked cold, as a new token would be.
+	single *keyset.Set
+	alg    alg.ID
+}
+
+// stale reports whether e may no longer answer for its token: its key was
+// removed, or it was verified through the single-key rule and the issuer's
+// set no longer holds exactly that key. Neither check locks or allocates.
+func (e *cacheEntry) stale(ctx context.Context) bool {
+	if e.key.Removed() {
+		return true
+	}
+	if e.single != nil {
+		k, err := e.single.Key(ctx, "", e.alg)
+		return err != nil || k != e.key
+	}
+	return false
 }
 
 type cacheSlot struct {
@@ -174,7 +197,7 @@ func (sh *cacheShard) victim(now time.Time) int {
 			sh.hand = 0
 		}
 		s := &sh.slots[i]
-		if s.entry == nil || !now.Before(s.entry.until) || s.entry.key.Removed() {
+		if s.entry == nil || !now.Before(s.entry.until) || s.entry.stale(context.Background()) {
 			return i
 		}
 		if atomic.LoadUint32(&s.ref) != 0 {

@@ -223,7 +223,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry)
 	}
 	now := v.now()
 	if e != nil {
-		if !e.key.Removed() {
+		if !e.stale(ctx) {
 			if err := v.checkTimes(e.claims, now); err != nil {
 				v.cache.remove(token, e)
 				return nil, v.fail(ctx, err)
@@ -236,7 +236,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry)
 		}
 		v.cache.remove(token, e)
 	}
-	c, key, err := v.verify(ctx, token, now)
+	c, used, err := v.verify(ctx, token, now)
 	if err != nil {
 		return nil, v.fail(ctx, err)
 	}
@@ -244,7 +244,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry)
 	if v.cache != nil {
 		// The cache keeps a template of its own, copied before any policy
 		// sees c; c is the caller's.
-		ne = &cacheEntry{claims: c.clone(), key: key, until: c.ExpiresAt.Add(v.leeway)}
+		ne = &cacheEntry{claims: c.clone(), key: used.key, until: c.ExpiresAt.Add(v.leeway), single: used.single, alg: used.alg}
 	}
 	if err := v.authorize(ctx, c); err != nil {
 		return nil, err
@@ -271,11 +271,20 @@ func (v *Verifier) fail(ctx context.Context, err error) error {
 	return err
 }
 
+// keyUse is how a token was verified: the key, and for a token without kid
+// (which only a set of one key accepts) that key's set and the token's alg,
+// so that a cache hit can ask the set again.
+type keyUse struct {
+	key    *keyset.Key
+	single *keyset.Set
+	alg    alg.ID
+}
+
 // verify is the full check of a token not found in the cache.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, *keyset.Key, error) {
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, keyUse, error) {
 	d1, d2, err := splitToken(token)
 	if err != nil {
-		return nil, nil, err
+		return nil, keyUse{}, err
 	}
 	src := []byte(token)
 	enc := v.b64
@@ -290,11 +299,11 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	n, err := enc.Decode(hb, src[:d1])
 	if err != nil {
-		return nil, nil, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not canonical base64url", err)
+		return nil, keyUse{}, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not canonical base64url", err)
 	}
 	h, err := v.parseHeader(hb[:n])
 	if err != nil {
-		return nil, nil, err
+		return nil, keyUse{}, err
 	}
 
 	// Payload: decoded once into p, kept as one string ps whose sub-strings
@@ -308,7 +317,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	n, err = enc.Decode(p, src[d1+1:d2])
 	if err != nil {
-		return nil, nil, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not canonical base64url", err)
+		return nil, keyUse{}, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not canonical base64url", err)
 	}
 	p = p[:n]
 	ps := string(p)
@@ -317,35 +326,39 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	c.raw = ps
 	pl, err := parsePayload(p, ps, c, box.strs[:])
 	if err != nil {
-		return nil, nil, err
+		return nil, keyUse{}, err
 	}
 
 	// Issuer: an exact match selects that issuer's keys only (C07, C08).
 	is := v.issuers[c.Issuer]
 	if is == nil {
-		return nil, nil, tokenErr(ErrInvalidIssuer, jwt.ErrTokenInvalidIssuer, "")
+		return nil, keyUse{}, tokenErr(ErrInvalidIssuer, jwt.ErrTokenInvalidIssuer, "")
 	}
 
 	// Key: the set hands out only a key bound to h.alg (A05, A06, A07, A13).
 	key, err := is.key(ctx, h.kid, h.alg)
 	if err != nil {
-		return nil, nil, keyError(err)
+		return nil, keyUse{}, keyError(err)
 	}
 
 	// Signature.
 	sig := make([]byte, enc.DecodedLen(len(token)-d2-1))
 	n, err = enc.Decode(sig, src[d2+1:])
 	if err != nil {
-		return nil, nil, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "signature is not canonical base64url", err)
+		return nil, keyUse{}, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "signature is not canonical base64url", err)
 	}
 	if err := v.methods[h.alg].Verify(token[:d2], sig[:n], key.Public); err != nil {
-		return nil, nil, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
+		return nil, keyUse{}, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
 	}
 
 	if err := v.checkClaims(c, pl, is.cognito, now); err != nil {
-		return nil, nil, err
+		return nil, keyUse{}, err
 	}
-	return c, key, nil
+	used := keyUse{key: key}
+	if h.kid == "" {
+		used.single, used.alg = is.keys, h.alg
+	}
+	return c, used, nil
 }
 
 // checkClaims applies the claim rules to the claims of a token whose
