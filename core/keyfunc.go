@@ -31,7 +31,7 @@ func (v *Verifier) Keyfunc(ctx context.Context, issuer string) (jwt.Keyfunc, err
 	}
 	kf, err := st.keys.Keyfunc(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("jwtgate: issuer %q: %w", issuer, err)
 	}
 	inner := kf.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {

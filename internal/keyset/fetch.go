@@ -18,7 +18,7 @@ import (
 
 // errRedirect is returned for any redirect: JWKS and discovery fetches never
 // follow one (J11), so they cannot be sent to another host.
-var errRedirect = errors.New("jwtgate: redirects are not followed")
+var errRedirect = errors.New("redirects are not followed")
 
 // fetchResult is the outcome of one fetch of a remote set.
 type fetchResult struct {
@@ -58,13 +58,13 @@ func fetchClient(borrow *http.Client, timeout time.Duration) (*http.Client, *htt
 func checkFetchURL(raw string, insecure bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("jwtgate: bad URL: %w", err)
+		return fmt.Errorf("bad URL: %w", err)
 	}
 	if u.User != nil {
-		return errors.New("jwtgate: URL must not carry credentials")
+		return errors.New("URL must not carry credentials")
 	}
 	if u.Host == "" {
-		return fmt.Errorf("jwtgate: URL %q has no host", raw)
+		return fmt.Errorf("URL %q has no host", raw)
 	}
 	switch u.Scheme {
 	case "https":
@@ -73,9 +73,9 @@ func checkFetchURL(raw string, insecure bool) error {
 		if insecure || httpx.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("jwtgate: URL %q must use https (http only for loopback hosts)", raw)
+		return fmt.Errorf("URL %q must use https (http only for loopback hosts)", raw)
 	}
-	return fmt.Errorf("jwtgate: URL %q must use https", raw)
+	return fmt.Errorf("URL %q must use https", raw)
 }
 
 // fetch loads the remote set once: discovery first when the JWKS URL is not
@@ -126,16 +126,16 @@ func (ks *Set) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) 
 		JWKSURI string `json:"jwks_uri"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return "", fmt.Errorf("jwtgate: discovery document is not valid JSON: %w", err)
+		return "", fmt.Errorf("discovery document is not valid JSON: %w", err)
 	}
 	if doc.Issuer != ks.issuer {
-		return "", fmt.Errorf("jwtgate: discovery document names issuer %q, not the configured one", doc.Issuer)
+		return "", fmt.Errorf("discovery document names issuer %q, not the configured one", doc.Issuer)
 	}
 	if doc.JWKSURI == "" {
-		return "", errors.New("jwtgate: discovery document has no jwks_uri")
+		return "", errors.New("discovery document has no jwks_uri")
 	}
 	if err := checkFetchURL(doc.JWKSURI, ks.opts.insecureHTTP); err != nil {
-		return "", fmt.Errorf("jwtgate: discovered jwks_uri: %w", err)
+		return "", fmt.Errorf("discovered jwks_uri: %w", err)
 	}
 	return doc.JWKSURI, nil
 }
@@ -145,12 +145,12 @@ func (ks *Set) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) 
 func (ks *Set) get(ctx context.Context, u string, res *fetchResult) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("jwtgate: building request: %w", err)
+		return nil, fmt.Errorf("building request: %w", err)
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := ks.remote.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("jwtgate: fetching %s: %w", u, err)
+		return nil, fmt.Errorf("fetching %s: %w", u, err)
 	}
 	defer resp.Body.Close()
 
@@ -158,24 +158,24 @@ func (ks *Set) get(ctx context.Context, u string, res *fetchResult) ([]byte, err
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			res.retryAfter = httpx.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), ks.opts.retryAfterMax)
 		}
-		return nil, fmt.Errorf("jwtgate: fetching %s: status %d", u, resp.StatusCode)
+		return nil, fmt.Errorf("fetching %s: status %d", u, resp.StatusCode)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !isJSONMediaType(mt) {
-			return nil, fmt.Errorf("jwtgate: fetching %s: content type %q is not JSON", u, ct)
+			return nil, fmt.Errorf("fetching %s: content type %q is not JSON", u, ct)
 		}
 	}
 	limit := ks.opts.maxBody
 	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("jwtgate: fetching %s: body of %d bytes exceeds the %d byte cap", u, resp.ContentLength, limit)
+		return nil, fmt.Errorf("fetching %s: body of %d bytes exceeds the %d byte cap", u, resp.ContentLength, limit)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("jwtgate: reading %s: %w", u, err)
+		return nil, fmt.Errorf("reading %s: %w", u, err)
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("jwtgate: fetching %s: body exceeds the %d byte cap", u, limit)
+		return nil, fmt.Errorf("fetching %s: body exceeds the %d byte cap", u, limit)
 	}
 	res.maxAge = parseMaxAge(resp.Header.Values("Cache-Control"))
 	return body, nil

@@ -185,7 +185,7 @@ func checkStaticHMAC(keys map[string]keyEntry, allowed alg.Set) error {
 				continue
 			}
 			if len(secret)*8 < in.MinKeyBits {
-				return fmt.Errorf("jwtgate: static oct key %q is shorter than %s needs (%d bytes)",
+				return fmt.Errorf("static oct key %q is shorter than %s needs (%d bytes)",
 					e.key.kid, in.Name, in.MinKeyBits/8)
 			}
 		}

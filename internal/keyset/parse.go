@@ -35,7 +35,7 @@ type keyEntry struct {
 }
 
 // errEmptyKeySet is returned for a JWK Set document that yields no usable key.
-var errEmptyKeySet = errors.New("jwtgate: JWK set holds no usable key")
+var errEmptyKeySet = errors.New("JWK set holds no usable key")
 
 // droppedKey reports one JWK that was not taken into a set, and why. It
 // carries the kid and the reason only, never key material.
@@ -56,10 +56,10 @@ func parseJWKS(body []byte, fetched, allowOct bool, dropped func(droppedKey)) (m
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("jwtgate: JWK set is not valid JSON: %w", err)
+		return nil, fmt.Errorf("JWK set is not valid JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("jwtgate: JWK set has trailing data")
+		return nil, errors.New("JWK set has trailing data")
 	}
 	if len(doc.Keys) == 0 {
 		return nil, fmt.Errorf("%w: no keys", errEmptyKeySet)

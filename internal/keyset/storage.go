@@ -13,7 +13,7 @@ import (
 )
 
 // errReadOnlyStorage is returned by the write methods of keySetStorage.
-var errReadOnlyStorage = errors.New("jwtgate: key set storage is read-only")
+var errReadOnlyStorage = errors.New("key set storage is read-only")
 
 // keySetStorage is the jwkset.Storage of one issuer's key set, so that
 // keyfunc v3 can select keys over jwtgate's hardened, filtered set. It is a
@@ -33,7 +33,7 @@ var _ jwkset.Storage = keySetStorage{}
 func (ks *Set) Keyfunc(ctx context.Context) (keyfunc.Keyfunc, error) {
 	kf, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: keySetStorage{ks: ks}})
 	if err != nil {
-		return nil, fmt.Errorf("jwtgate: keyfunc: %w", err)
+		return nil, fmt.Errorf("keyfunc: %w", err)
 	}
 	return kf, nil
 }
@@ -93,7 +93,7 @@ func (s keySetStorage) all() []jwkset.JWK {
 func (s keySetStorage) memory(ctx context.Context) (*jwkset.MemoryJWKSet, error) {
 	m := jwkset.NewMemoryStorage()
 	if err := m.KeyReplaceAll(ctx, s.all()); err != nil {
-		return nil, fmt.Errorf("jwtgate: copying key set: %w", err)
+		return nil, fmt.Errorf("copying key set: %w", err)
 	}
 	return m, nil
 }
