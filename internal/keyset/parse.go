@@ -98,88 +98,12 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 	}
 	kid := m.KID
 
-	// K05: private material never belongs in a verification key set.
-	if m.D != "" || m.P != "" || m.Q != "" || m.DP != "" || m.DQ != "" || m.QI != "" || len(m.OTH) > 0 {
-		return keyEntry{}, kid, "private key material"
+	if reason := usableForVerify(&m); reason != "" {
+		return keyEntry{}, kid, reason
 	}
-	// K06: only signature keys that may verify.
-	if m.USE != "" && m.USE != jwkset.UseSig {
-		return keyEntry{}, kid, "use is not sig"
-	}
-	if len(m.KEYOPS) > 0 {
-		verify := false
-		for _, op := range m.KEYOPS {
-			if op == jwkset.KeyOpsVerify {
-				verify = true
-			}
-		}
-		if !verify {
-			return keyEntry{}, kid, "key_ops does not include verify"
-		}
-	}
-
-	var algs alg.Set
-	private := false
-	switch m.KTY {
-	case jwkset.KtyRSA:
-		n, errN := jwkB64(m.N)
-		e, errE := jwkB64(m.E)
-		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 {
-			return keyEntry{}, kid, "RSA key with bad n or e"
-		}
-		bits := jwkBitLen(n)
-		algs = alg.ForKey(alg.KeyTypeRSA, "", bits)
-		if algs == 0 {
-			return keyEntry{}, kid, "RSA key shorter than 2048 bits"
-		}
-		if bits > jwkMaxRSABits {
-			return keyEntry{}, kid, "RSA key longer than 8192 bits"
-		}
-		if len(bytes.TrimLeft(e, "\x00")) > 4 {
-			return keyEntry{}, kid, "RSA exponent out of range"
-		}
-		var ev uint64
-		for _, c := range e {
-			ev = ev<<8 | uint64(c)
-		}
-		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
-			return keyEntry{}, kid, "RSA exponent is not an odd value of at least 3"
-		}
-		if rocaFingerprint(n) {
-			return keyEntry{}, kid, "RSA key has the ROCA fingerprint (CVE-2017-15361)"
-		}
-	case jwkset.KtyEC:
-		bits := alg.CurveBits(string(m.CRV))
-		algs = alg.ForKey(alg.KeyTypeEC, string(m.CRV), bits)
-		if algs == 0 {
-			return keyEntry{}, kid, "EC key on an unsupported curve"
-		}
-		size := (bits + 7) / 8
-		x, errX := jwkB64(m.X)
-		y, errY := jwkB64(m.Y)
-		if errX != nil || errY != nil || len(x) != size || len(y) != size {
-			return keyEntry{}, kid, "EC key coordinates are not of full length"
-		}
-		// On-curve is checked by jwkset below.
-	case jwkset.KtyOKP:
-		if algs = alg.ForKey(alg.KeyTypeOKP, string(m.CRV), alg.CurveBits(string(m.CRV))); algs == 0 {
-			return keyEntry{}, kid, "OKP key is not Ed25519"
-		}
-	case jwkset.KtyOct:
-		if fetched {
-			return keyEntry{}, kid, "symmetric key in a remote key set"
-		}
-		if !allowOct {
-			return keyEntry{}, kid, "symmetric key while no HS algorithm is allowed"
-		}
-		k, err := jwkB64(m.K)
-		if err != nil || len(k) < jwkMinOctLen {
-			return keyEntry{}, kid, "symmetric key shorter than 32 bytes"
-		}
-		algs = alg.ForKey(alg.KeyTypeOct, "", len(k)*8)
-		private = true
-	default:
-		return keyEntry{}, kid, "unsupported kty"
+	algs, private, reason := keyAlgs(&m, fetched, allowOct)
+	if reason != "" {
+		return keyEntry{}, kid, reason
 	}
 
 	// A05/A06: a JWK alg binds the key to exactly that algorithm, which must
@@ -216,6 +140,99 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 		algs: algs,
 		jwk:  jwk,
 	}, kid, ""
+}
+
+// usableForVerify returns why m may not verify signatures, or "": it holds
+// private material (K05), or its use or key_ops exclude verification (K06).
+func usableForVerify(m *jwkset.JWKMarshal) string {
+	// K05: private material never belongs in a verification key set.
+	if m.D != "" || m.P != "" || m.Q != "" || m.DP != "" || m.DQ != "" || m.QI != "" || len(m.OTH) > 0 {
+		return "private key material"
+	}
+	// K06: only signature keys that may verify.
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return "use is not sig"
+	}
+	if len(m.KEYOPS) > 0 {
+		verify := false
+		for _, op := range m.KEYOPS {
+			if op == jwkset.KeyOpsVerify {
+				verify = true
+			}
+		}
+		if !verify {
+			return "key_ops does not include verify"
+		}
+	}
+	return ""
+}
+
+// keyAlgs checks the key material of m by its type and returns the
+// algorithms it may be used with, whether it is a secret (kty "oct"), or why
+// it is refused. fetched and allowOct are parseJWK's.
+func keyAlgs(m *jwkset.JWKMarshal, fetched, allowOct bool) (algs alg.Set, private bool, reason string) {
+	switch m.KTY {
+	case jwkset.KtyRSA:
+		n, errN := jwkB64(m.N)
+		e, errE := jwkB64(m.E)
+		if errN != nil || errE != nil || len(n) == 0 || len(e) == 0 {
+			return 0, false, "RSA key with bad n or e"
+		}
+		bits := jwkBitLen(n)
+		algs = alg.ForKey(alg.KeyTypeRSA, "", bits)
+		if algs == 0 {
+			return 0, false, "RSA key shorter than 2048 bits"
+		}
+		if bits > jwkMaxRSABits {
+			return 0, false, "RSA key longer than 8192 bits"
+		}
+		if len(bytes.TrimLeft(e, "\x00")) > 4 {
+			return 0, false, "RSA exponent out of range"
+		}
+		var ev uint64
+		for _, c := range e {
+			ev = ev<<8 | uint64(c)
+		}
+		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
+			return 0, false, "RSA exponent is not an odd value of at least 3"
+		}
+		if rocaFingerprint(n) {
+			return 0, false, "RSA key has the ROCA fingerprint (CVE-2017-15361)"
+		}
+	case jwkset.KtyEC:
+		bits := alg.CurveBits(string(m.CRV))
+		algs = alg.ForKey(alg.KeyTypeEC, string(m.CRV), bits)
+		if algs == 0 {
+			return 0, false, "EC key on an unsupported curve"
+		}
+		size := (bits + 7) / 8
+		x, errX := jwkB64(m.X)
+		y, errY := jwkB64(m.Y)
+		if errX != nil || errY != nil || len(x) != size || len(y) != size {
+			return 0, false, "EC key coordinates are not of full length"
+		}
+		// On-curve is checked by jwkset below.
+	case jwkset.KtyOKP:
+		if algs = alg.ForKey(alg.KeyTypeOKP, string(m.CRV), alg.CurveBits(string(m.CRV))); algs == 0 {
+			return 0, false, "OKP key is not Ed25519"
+		}
+	case jwkset.KtyOct:
+		if fetched {
+			return 0, false, "symmetric key in a remote key set"
+		}
+		if !allowOct {
+			return 0, false, "symmetric key while no HS algorithm is allowed"
+		}
+		k, err := jwkB64(m.K)
+		if err != nil || len(k) < jwkMinOctLen {
+			return 0, false, "symmetric key shorter than 32 bytes"
+		}
+		algs = alg.ForKey(alg.KeyTypeOct, "", len(k)*8)
+		private = true
+	default:
+		return 0, false, "unsupported kty"
+	}
+	return algs, private, ""
 }
 
 // rocaFingerprint reports whether the RSA modulus n (big-endian) has the
