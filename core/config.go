@@ -24,6 +24,11 @@ type Config struct {
 	// algorithms RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512
 	// and EdDSA are accepted. "none" is never accepted; HS256/384/512 only with
 	// a static key of at least the hash length.
+	//
+	// Each key serves exactly one algorithm: the alg of its JWK; or, for a JWK
+	// without alg, the algorithm of its curve (ES256, ES384, ES512, EdDSA),
+	// and for an RSA key the first RSA algorithm (RS* or PS*) of this list,
+	// in its order — RS256 when the list is empty.
 	Algorithms []string
 
 	// TokenUse, if not empty, is the token_use every token must carry ("access"

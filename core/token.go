@@ -85,7 +85,7 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 	if err != nil {
 		return out, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "header: "+err.Error(), err)
 	}
-	algSeen := false
+	algSeen, kidEmpty := false, false
 	for i := range ms {
 		m := &ms[i]
 		raw := h[m.Start:m.End]
@@ -104,6 +104,7 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 			if len(b) > maxKidLen {
 				return out, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "header kid is too long")
 			}
+			kidEmpty = len(b) == 0
 			out.kid = string(b)
 		case "typ":
 			b, ok := strictjson.Unquote(raw)
@@ -134,6 +135,11 @@ func (v *Verifier) parseHeader(h []byte) (header, error) {
 	}
 	if !v.allowed.Has(out.alg) {
 		return out, tokenErr(ErrInvalidToken, jwt.ErrTokenSignatureInvalid, "algorithm is not accepted")
+	}
+	if kidEmpty {
+		// A kid that is present must name a key, and "" names none; only an
+		// absent kid may use the single key of a one-key set (H04).
+		return out, tokenErr(ErrUnknownKey, jwt.ErrTokenUnverifiable, "header kid is empty")
 	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jwtgate/jwtgate/core/jwttest"
@@ -150,10 +151,51 @@ func TestJWKAlgBindsTheKeyToOneAlgorithm(t *testing.T) {
 		{"RS256 key, RS256 token", rs.Sign(vtClaims()), nil},
 		{"RS256 key, PS256 token", ps.Sign(vtClaims()), ErrUnknownKey},
 		{"RSA key without alg, RS256", rsNoAlg.Sign(vtClaims()), nil},
-		{"RSA key without alg, PS512", psNoAlg.Sign(vtClaims()), nil},
+		{"RSA key without alg, PS512", psNoAlg.Sign(vtClaims()), ErrUnknownKey},
 		{"P-256 key without alg, ES256", ec.Sign(vtClaims()), nil},
 		{"P-256 key without alg, ES384 header", ec384hdr.Sign(vtClaims()), ErrUnknownKey},
 	})
+}
+
+// A05: an RSA key without alg serves the first RSA algorithm of
+// Config.Algorithms only, in Verify and in Keyfunc.
+func TestRSAKeyWithoutAlgServesTheFirstRSAAlgorithmOfTheAllowlist(t *testing.T) {
+	priv := vtKey("RS384").Private()
+	rs := jwttest.NewKeyFrom("RS256", "rsa-no-alg", priv)
+	ps := jwttest.NewKeyFrom("PS256", "rsa-no-alg", priv)
+	jwk := rs.JWK()
+	delete(jwk, "alg")
+	for _, c := range []struct {
+		name       string
+		algorithms []string
+		ok, notOK  *jwttest.Key
+	}{
+		{"default list", nil, rs, ps},
+		{"RS256 before PS256", []string{"ES256", "RS256", "PS256"}, rs, ps},
+		{"PS256 before RS256", []string{"PS256", "RS256"}, ps, rs},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := vtConfig()
+			cfg.Algorithms = c.algorithms
+			cfg.Issuers[0].JWKS = vtSet(t, jwk)
+			v := vtNew(t, cfg)
+			vtRun(t, v, []vtCase{
+				{c.ok.Alg + " accepted", c.ok.Sign(vtClaims()), nil},
+				{c.notOK.Alg + " refused", c.notOK.Sign(vtClaims()), ErrUnknownKey},
+			})
+			kf, err := v.Keyfunc(t.Context(), vtIss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return vtNow }))
+			if _, err := p.Parse(c.ok.Sign(vtClaims()), kf); err != nil {
+				t.Errorf("Keyfunc, %s: got %v; want the token valid", c.ok.Alg, err)
+			}
+			if _, err := p.Parse(c.notOK.Sign(vtClaims()), kf); err == nil {
+				t.Errorf("Keyfunc, %s: got a valid token; want an error", c.notOK.Alg)
+			}
+		})
+	}
 }
 
 // A06.

@@ -2,11 +2,15 @@ package core
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtgate/jwtgate/core/jwttest"
 )
@@ -113,6 +117,40 @@ func TestRequiresKidWhenTheSetHoldsSeveralKeys(t *testing.T) {
 		{"two keys, no kid", noKid, ErrUnknownKey},
 		{"two keys, kid", one.SignBytes(vtJSON(t, vtHeader(one)), payload), nil},
 	})
+}
+
+// H04: a kid that is present must name a key; "" names none, even when the
+// set holds a single key (only an absent kid may use it), in Verify and in
+// Keyfunc.
+func TestEmptyKidDoesNotGetTheSingleKeyRule(t *testing.T) {
+	k := vtKey("ES256")
+	v := vtNew(t, vtConfig(k))
+	payload := vtJSON(t, vtClaims())
+	emptyKid := k.SignBytes(vtJSON(t, vtHeader(k, "kid", "")), payload)
+	noKid := k.SignBytes(vtJSON(t, vtHeader(k, "kid", nil)), payload)
+	vtRun(t, v, []vtCase{
+		{"kid absent", noKid, nil},
+		{"kid empty", emptyKid, ErrUnknownKey},
+		{"kid empty, alg outside the allowlist", k.SignBytes([]byte(`{"alg":"none","kid":""}`), payload), ErrInvalidToken},
+	})
+	// A key whose JWK has no kid is not named by "" either.
+	kidless := jwttest.NewKeyFrom("ES256", "", k.Private())
+	cfg := vtConfig()
+	cfg.Issuers[0].JWKS = jwttest.JWKS(kidless, vtKey("EdDSA"))
+	several := vtNew(t, cfg)
+	vtRun(t, several, []vtCase{{"kid empty, kid-less JWK in a set of two", emptyKid, ErrUnknownKey}})
+
+	kf, err := v.Keyfunc(t.Context(), vtIss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return vtNow }))
+	if _, err := p.Parse(noKid, kf); err != nil {
+		t.Errorf("Keyfunc, kid absent: got %v; want the token valid", err)
+	}
+	if _, err := p.Parse(emptyKid, kf); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("Keyfunc, kid empty: got %v; want ErrUnknownKey", err)
+	}
 }
 
 // H05.

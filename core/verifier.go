@@ -86,6 +86,10 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err := v.checkConfig(cfg); err != nil {
 		return nil, err
 	}
+	// rsaAlg is the one algorithm of an RSA key without alg (A05): the first
+	// RSA algorithm of the allowlist; RS256 for the default list (or a list
+	// without RSA algorithms, which refuses every RSA token anyway).
+	rsaAlg := alg.Unknown
 	if len(cfg.Algorithms) == 0 {
 		// The default: every asymmetric algorithm.
 		for _, a := range alg.All() {
@@ -103,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			return nil, fmt.Errorf("jwtgate: Config.Algorithms[%d]: unknown algorithm %q", i, name)
 		}
 		v.allowed = v.allowed.With(a)
+		if rsaAlg == alg.Unknown && a.Info().KeyType == alg.KeyTypeRSA {
+			rsaAlg = a
+		}
 	}
 	for _, a := range alg.All() {
 		if v.allowed.Has(a) {
@@ -116,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			JWKSURL:    iss.JWKSURL,
 			JWKS:       bytes.Clone(iss.JWKS),
 			Algorithms: v.allowed,
+			RSAAlg:     rsaAlg,
 			HTTPClient: cfg.HTTPClient,
 			Logger:     v.logger,
 		})

@@ -99,7 +99,7 @@ func (ks *Set) fetch(ctx context.Context) fetchResult {
 		res.err = err
 		return res
 	}
-	keys, err := parseJWKS(body, true, false, ks.logDropped)
+	keys, err := parseJWKS(body, parseRules{fetched: true, rsaAlg: ks.opts.RSAAlg}, ks.logDropped)
 	if err != nil {
 		res.err = err
 		return res

@@ -54,6 +54,11 @@ type Config struct {
 	// used with needs.
 	Algorithms alg.Set
 
+	// RSAAlg is the one algorithm an RSA JWK without alg serves (A05): the
+	// first RSA algorithm of the verifier's allowlist, in its order. If
+	// Unknown, RS256.
+	RSAAlg alg.ID
+
 	HTTPClient *http.Client // lends its Transport; nil: a client of our own, never http.DefaultClient
 	Logger     *slog.Logger // nil: slog.Default()
 
@@ -93,6 +98,9 @@ func (c *Config) defaults() {
 	if c.maxBody <= 0 {
 		c.maxBody = defaultMaxBody
 	}
+	if c.RSAAlg == alg.Unknown {
+		c.RSAAlg = alg.RS256
+	}
 }
 
 // allowOct reports whether symmetric keys may be kept.
@@ -129,7 +137,7 @@ func New(ctx context.Context, c Config) (*Set, error) {
 	ks := &Set{issuer: c.Issuer, opts: c, log: log}
 
 	if len(c.JWKS) > 0 {
-		keys, err := parseJWKS(c.JWKS, false, c.allowOct(), ks.logDropped)
+		keys, err := parseJWKS(c.JWKS, parseRules{allowOct: c.allowOct(), rsaAlg: c.RSAAlg}, ks.logDropped)
 		if err != nil {
 			return nil, fmt.Errorf("static JWKS: %w", err)
 		}
@@ -262,6 +270,7 @@ var (
 	errKidRequired   = fmt.Errorf("%w: token has no kid and the key set holds several keys", ErrUnknownKey)
 	errAlgMismatch   = fmt.Errorf("%w: key is not usable with the token's alg", ErrUnknownKey)
 	errKidNotFound   = fmt.Errorf("%w: kid not in the key set", ErrUnknownKey)
+	errKidEmpty      = fmt.Errorf("%w: kid is empty (a kid that is present must name a key)", ErrUnknownKey)
 	errKidRecentMiss = fmt.Errorf("%w: kid not in the key set (recently refreshed)", ErrUnknownKey)
 	errNotLoaded     = fmt.Errorf("%w: not loaded yet", ErrUnavailable)
 	errClosed        = fmt.Errorf("%w: closed", ErrUnavailable)

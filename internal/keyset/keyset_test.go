@@ -90,7 +90,7 @@ func TestKeySetFilter(t *testing.T) {
 				raw = ksSet(c.member)
 			}
 			var dropped []droppedKey
-			keys, err := parseJWKS(raw, true, false, func(d droppedKey) { dropped = append(dropped, d) })
+			keys, err := parseJWKS(raw, parseRules{fetched: true, rsaAlg: alg.RS256}, func(d droppedKey) { dropped = append(dropped, d) })
 			if c.reason == "" {
 				if err != nil || len(keys) != 1 || len(dropped) != 0 {
 					t.Fatalf("got keys %d, err %v, dropped %v; want the member kept", len(keys), err, dropped)
@@ -217,7 +217,7 @@ func TestKeepsOctKeysOnlyInStaticSetsForHS(t *testing.T) {
 	}
 
 	// Remote sets never hold oct keys, whatever the allowlist says.
-	keys, err := parseJWKS(ksSet(k32), true, true, func(droppedKey) {})
+	keys, err := parseJWKS(ksSet(k32), parseRules{fetched: true, allowOct: true, rsaAlg: alg.RS256}, func(droppedKey) {})
 	if keys != nil || !errors.Is(err, errEmptyKeySet) {
 		t.Errorf("got %v, %v; want the oct key dropped from a remote set", keys, err)
 	}
@@ -275,7 +275,8 @@ func TestKeySetAlgBinding(t *testing.T) {
 		kid, alg string
 		ok       bool
 	}{
-		{"rsa-any", "RS256", true}, {"rsa-any", "PS512", true}, {"rsa-any", "ES256", false}, {"rsa-any", "HS256", false},
+		{"rsa-any", "RS256", true}, {"rsa-any", "PS256", false}, {"rsa-any", "PS512", false}, {"rsa-any", "RS384", false},
+		{"rsa-any", "ES256", false}, {"rsa-any", "HS256", false},
 		{"rsa-ps", "PS256", true}, {"rsa-ps", "RS256", false},
 		{"ec384", "ES384", true}, {"ec384", "ES256", false}, {"ec384", "ES512", false},
 		{"ed", "EdDSA", true}, {"ed", "ES256", false},
@@ -284,6 +285,38 @@ func TestKeySetAlgBinding(t *testing.T) {
 		k, err := ks.Key(t.Context(), c.kid, alg.Lookup(c.alg))
 		if c.ok != (err == nil) || (!c.ok && !errors.Is(err, ErrUnknownKey)) {
 			t.Errorf("Key(%q, %q) = %v, %v; want ok=%v", c.kid, c.alg, k, err, c.ok)
+		}
+	}
+}
+
+// A05: an RSA JWK without alg serves exactly one algorithm, the RSA algorithm
+// the verifier names (the first RSA one of its allowlist), in the set and in
+// the JWK that Keyfunc hands to golang-jwt.
+func TestRSAKeyWithoutAlgServesOnlyTheConfiguredRSAAlgorithm(t *testing.T) {
+	jwks := ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaA"), "rsa"), "alg", nil))
+	for _, c := range []struct {
+		rsaAlg    alg.ID
+		ok, notOK string
+	}{
+		{alg.Unknown, "RS256", "PS256"},
+		{alg.RS256, "RS256", "PS256"},
+		{alg.PS256, "PS256", "RS256"},
+		{alg.RS512, "RS512", "RS256"},
+	} {
+		o := ksOpts(nil)
+		o.RSAAlg = c.rsaAlg
+		ks, err := ksStatic(t, jwks, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ksMustKey(t, ks, "rsa", c.ok)
+		ksWantErr(t, ks, "rsa", c.notOK, ErrUnknownKey)
+		jwk, err := keySetStorage{ks: ks}.KeyRead(t.Context(), "rsa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(jwk.Marshal().ALG); got != c.ok {
+			t.Errorf("RSAAlg %v: keyfunc JWK alg: got %q; want %q", c.rsaAlg, got, c.ok)
 		}
 	}
 }

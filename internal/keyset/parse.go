@@ -44,13 +44,18 @@ type droppedKey struct {
 	reason string
 }
 
+// parseRules are the rules a JWK Set is parsed by.
+type parseRules struct {
+	fetched  bool   // a fetched set: no kty "oct" ever
+	allowOct bool   // (static sets only) kty "oct" keys of at least 32 bytes are kept
+	rsaAlg   alg.ID // the one algorithm of an RSA key without alg (A05)
+}
+
 // parseJWKS parses a JWK Set document and keeps every usable verification
 // key. Bad members are skipped one by one (K04) and reported through dropped.
-// fetched selects the rules for fetched sets: no kty "oct" ever. allowOct
-// (static sets only) admits kty "oct" keys of at least 32 bytes.
 // A document that is not a JSON object with a "keys" array, or whose usable
 // keys are none, is an error.
-func parseJWKS(body []byte, fetched, allowOct bool, dropped func(droppedKey)) (map[string]keyEntry, error) {
+func parseJWKS(body []byte, rules parseRules, dropped func(droppedKey)) (map[string]keyEntry, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
@@ -68,7 +73,7 @@ func parseJWKS(body []byte, fetched, allowOct bool, dropped func(droppedKey)) (m
 	keys := make(map[string]keyEntry, len(doc.Keys))
 	dup := make(map[string]bool)
 	for _, raw := range doc.Keys {
-		e, kid, reason := parseJWK(raw, fetched, allowOct)
+		e, kid, reason := parseJWK(raw, rules)
 		if reason != "" {
 			dropped(droppedKey{kid: kid, reason: reason})
 			continue
@@ -91,7 +96,7 @@ func parseJWKS(body []byte, fetched, allowOct bool, dropped func(droppedKey)) (m
 
 // parseJWK checks one member. It returns the entry, the member's kid (for
 // logs) and, when the member is not usable, a reason.
-func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, string) {
+func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) {
 	var m jwkset.JWKMarshal
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return keyEntry{}, "", "malformed JWK member"
@@ -101,13 +106,23 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 	if reason := usableForVerify(&m); reason != "" {
 		return keyEntry{}, kid, reason
 	}
-	algs, private, reason := keyAlgs(&m, fetched, allowOct)
+	algs, private, reason := keyAlgs(&m, rules.fetched, rules.allowOct)
 	if reason != "" {
 		return keyEntry{}, kid, reason
 	}
 
 	// A05/A06: a JWK alg binds the key to exactly that algorithm, which must
-	// fit the key type.
+	// fit the key type. An RSA key without alg serves one algorithm too: the
+	// first RSA algorithm of the allowlist. (EC and Ed25519 keys serve one
+	// algorithm by their curve already.)
+	jwkAlg := string(m.ALG)
+	if m.ALG == "" && m.KTY == jwkset.KtyRSA {
+		if !algs.Has(rules.rsaAlg) {
+			return keyEntry{}, kid, "RSA key without alg is too short for " + rules.rsaAlg.String()
+		}
+		// The jwkset form names it too, so that keyfunc binds it as well.
+		m.ALG = jwkset.ALG(rules.rsaAlg.String())
+	}
 	if m.ALG != "" {
 		a := alg.Lookup(string(m.ALG))
 		if !algs.Has(a) {
@@ -136,7 +151,7 @@ func parseJWK(raw json.RawMessage, fetched, allowOct bool) (keyEntry, string, st
 		return keyEntry{}, kid, "unsupported key"
 	}
 	return keyEntry{
-		key:  &Key{kid: kid, alg: string(m.ALG), Public: pub},
+		key:  &Key{kid: kid, alg: jwkAlg, Public: pub},
 		algs: algs,
 		jwk:  jwk,
 	}, kid, ""

@@ -39,9 +39,14 @@ func (ks *Set) Keyfunc(ctx context.Context) (keyfunc.Keyfunc, error) {
 }
 
 // KeyRead returns the JWK for keyID; an unknown kid goes through the same
-// bounded, rate-limited refresh as Set.Key. Misses wrap
+// bounded, rate-limited refresh as Set.Key, and an empty one is refused. Misses wrap
 // jwkset.ErrKeyNotFound as well as ErrUnknownKey.
 func (s keySetStorage) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, error) {
+	if keyID == "" {
+		// A kid that is present but empty names no key (H04); keyfunc
+		// calls KeyReadAll, not this, when the kid is absent.
+		return jwkset.JWK{}, errors.Join(errKidEmpty, jwkset.ErrKeyNotFound)
+	}
 	if snap := s.ks.snap.Load(); snap != nil {
 		if e, ok := snap.keys[keyID]; ok {
 			return e.jwk, nil
