@@ -70,10 +70,10 @@ func TestCacheKeepsItsOwnToken(t *testing.T) {
 // TestCacheSameEndIsAMiss: tokens that share their last bytes share an index
 // slot; the stored token is compared in full, so the other token misses.
 func TestCacheSameEndIsAMiss(t *testing.T) {
-	c := newTokenCache(64)
+	c := newTokenCache(64, cacheBudget)
 	tail := strings.Repeat("s", hashSpan)
 	a, b := "aaaa."+tail, "bbbb."+tail
-	ea, eb := &cacheEntry{key: &keyset.Key{}}, &cacheEntry{key: &keyset.Key{}}
+	ea, eb := &cacheEntry{key: &keyset.Key{}, claims: &Claims{}}, &cacheEntry{key: &keyset.Key{}, claims: &Claims{}}
 	now := time.Now()
 	c.put(a, ea, now)
 	if c.get(a) != ea || c.get(b) != nil {

@@ -13,15 +13,30 @@ import (
 )
 
 // defaultCacheSize is the verified-token cache bound when Config.CacheSize
-// is zero: with 1–2 KB tokens and their claims, about 10–20 MB.
+// is zero: with 1–2 KB tokens and their claims, about 10–25 MB.
 const defaultCacheSize = 8192
+
+// cacheBudget bounds the bytes the verified-token cache accounts for, at any
+// CacheSize: tokens, their payloads and claims, and entryOverhead each. It
+// caps what many distinct tokens of maximal size can make the cache hold
+// (8192 tokens of 8 KiB held about 105 MB before it).
+const cacheBudget = 32 << 20
+
+// entryOverhead is what an entry costs besides the bytes of its token and
+// claims: the entry, its Claims and their string and slice headers, the
+// slot, the index's share, and allocator rounding.
+const entryOverhead = 512
+
+// minShardBudget is the least byte budget a shard gets: room for a dozen
+// entries of maximal size, so that no shard is too small for any token.
+const minShardBudget = 256 << 10
 
 // maxCacheShards bounds the number of shards. Each shard has its own lock,
 // so concurrent hits on different tokens rarely touch the same lock.
 const maxCacheShards = 64
 
 // tokenCache is the verified-token cache. It maps the exact token string to
-// the claims it verified to, bounded by entries, with CLOCK (second-chance)
+// the claims it verified to, bounded by entries and by bytes (cacheBudget), with CLOCK (second-chance)
 // eviction per shard: a hit sets a reference bit under the shard's read
 // lock; an insertion sweeps the shard's ring, giving referenced entries a
 // second chance and taking expired entries (or entries whose key was removed)
@@ -40,6 +55,7 @@ type cacheEntry struct {
 	claims *Claims
 	key    *keyset.Key
 	until  time.Time // ExpiresAt + leeway: after it, the entry is dead
+	cost   int       // bytes accounted for (entryCost)
 
 	// single is the issuer's key set when the token had no kid and key was
 	// the set's only key (H04), else nil. A hit on such an entry asks the
@@ -74,15 +90,19 @@ type cacheShard struct {
 	mu    sync.RWMutex
 	index map[uint64]int32 // hash -> slot
 	slots []cacheSlot      // the ring; grows (under the write lock) up to size
-	size  int              // the shard's bound
+	size  int              // the shard's bound in entries
 	hand  int
+	free  []int32  // empty slots of the ring
+	bytes int      // bytes of the entries held (sum of their cost)
+	limit int      // the shard's byte budget
 	_     [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
-// newTokenCache returns a cache of size entries (size > 0).
-func newTokenCache(size int) *tokenCache {
+// newTokenCache returns a cache of size entries (size > 0) and at most
+// budget bytes accounted for.
+func newTokenCache(size, budget int) *tokenCache {
 	n := 1
-	for n < maxCacheShards && size/(n*2) >= 16 {
+	for n < maxCacheShards && size/(n*2) >= 16 && budget/(n*2) >= minShardBudget {
 		n *= 2
 	}
 	c := &tokenCache{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]cacheShard, n)}
@@ -92,6 +112,7 @@ func newTokenCache(size int) *tokenCache {
 			sz++
 		}
 		c.shards[i].size = sz
+		c.shards[i].limit = budget / n
 		c.shards[i].index = make(map[uint64]int32)
 	}
 	return c
@@ -112,6 +133,21 @@ func (c *tokenCache) shard(token string) (*cacheShard, uint64) {
 	}
 	h := maphash.String(c.seed, tail)
 	return &c.shards[h&c.mask], h
+}
+
+// entryCost returns the bytes an entry for token and c is accounted for: the
+// token's copy, the verified payload, every string of the claims (most share
+// the payload's bytes, so this counts them twice at worst) and the slice
+// headers, plus entryOverhead.
+func entryCost(token string, c *Claims) int {
+	n := entryOverhead + len(token) + len(c.raw) +
+		len(c.Issuer) + len(c.Subject) + len(c.ID) + len(c.TokenUse) + len(c.ClientID) + len(c.Username)
+	for _, l := range [...][]string{c.Audience, c.Groups, c.Scopes} {
+		for _, x := range l {
+			n += 16 + len(x)
+		}
+	}
+	return n
 }
 
 // get returns the entry of token, or nil.
@@ -136,27 +172,52 @@ func (c *tokenCache) get(token string) *cacheEntry {
 // cache keeps a copy of token of its own: the caller's string may alias a
 // buffer that is reused after the call (fasthttp), and an entry whose key
 // changed under it would answer for another token.
+//
+// e.cost is set here. An entry larger than the shard's byte budget is not
+// kept; otherwise entries are evicted until both bounds hold.
 func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	sh, h := c.shard(token)
-	if sh.size == 0 {
+	e.cost = entryCost(token, e.claims)
+	if sh.size == 0 || e.cost > sh.limit {
 		return
 	}
 	token = strings.Clone(token)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if i, ok := sh.index[h]; ok {
-		s := &sh.slots[i]
-		s.token, s.entry = token, e
-		return
+		sh.clear(int(i))
 	}
-	i := sh.victim(now)
+	for sh.bytes+e.cost > sh.limit && len(sh.index) > 0 {
+		sh.clear(sh.sweep(now))
+	}
+	if len(sh.free) == 0 {
+		if len(sh.slots) < sh.size {
+			sh.slots = append(sh.slots, cacheSlot{})
+			sh.free = append(sh.free, int32(len(sh.slots)-1))
+		} else {
+			sh.clear(sh.sweep(now)) // every slot is full
+		}
+	}
+	i := int(sh.free[len(sh.free)-1])
+	sh.free = sh.free[:len(sh.free)-1]
 	s := &sh.slots[i]
-	if s.entry != nil {
-		delete(sh.index, s.hash)
-	}
 	s.token, s.hash, s.entry = token, h, e
 	atomic.StoreUint32(&s.ref, 0)
 	sh.index[h] = int32(i)
+	sh.bytes += e.cost
+}
+
+// clear empties slot i; sh.mu is held.
+func (sh *cacheShard) clear(i int) {
+	s := &sh.slots[i]
+	if s.entry == nil {
+		return
+	}
+	delete(sh.index, s.hash)
+	sh.bytes -= s.entry.cost
+	s.token, s.hash, s.entry = "", 0, nil
+	atomic.StoreUint32(&s.ref, 0)
+	sh.free = append(sh.free, int32(i))
 }
 
 // remove drops token's entry if it is still e.
@@ -164,10 +225,7 @@ func (c *tokenCache) remove(token string, e *cacheEntry) {
 	sh, h := c.shard(token)
 	sh.mu.Lock()
 	if i, ok := sh.index[h]; ok && sh.slots[i].entry == e {
-		delete(sh.index, h)
-		s := &sh.slots[i]
-		s.token, s.hash, s.entry = "", 0, nil
-		atomic.StoreUint32(&s.ref, 0) // an empty slot is the sweep's first pick
+		sh.clear(int(i))
 	}
 	sh.mu.Unlock()
 }
@@ -184,12 +242,22 @@ func (c *tokenCache) len() int {
 	return n
 }
 
-// victim picks the slot for a new entry; sh.mu is held.
-func (sh *cacheShard) victim(now time.Time) int {
-	if len(sh.slots) < sh.size {
-		sh.slots = append(sh.slots, cacheSlot{})
-		return len(sh.slots) - 1
+// accounted returns the bytes the entries held are accounted for (for tests).
+func (c *tokenCache) accounted() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		n += sh.bytes
+		sh.mu.RUnlock()
 	}
+	return n
+}
+
+// sweep advances the CLOCK hand to the slot to reuse or empty: an empty
+// slot, an entry that is dead (expired, or its key gone), or one not used
+// since the hand last passed; sh.mu is held and the ring is not empty.
+func (sh *cacheShard) sweep(now time.Time) int {
 	for range 2 * len(sh.slots) {
 		i := sh.hand
 		sh.hand++

@@ -137,9 +137,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 
 	switch {
 	case cfg.CacheSize == 0:
-		v.cache = newTokenCache(defaultCacheSize)
+		v.cache = newTokenCache(defaultCacheSize, cacheBudget)
 	case cfg.CacheSize > 0:
-		v.cache = newTokenCache(cfg.CacheSize)
+		v.cache = newTokenCache(cfg.CacheSize, cacheBudget)
 	}
 	return v, nil
 }
