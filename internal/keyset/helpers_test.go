@@ -133,7 +133,6 @@ func ksOpts(log *ksLog) Config {
 		fetchTimeout:    500 * time.Millisecond,
 		refreshInterval: time.Hour,
 		minInterval:     200 * time.Millisecond,
-		negativeTTL:     time.Hour,
 		waitMax:         time.Second,
 		retryMin:        20 * time.Millisecond,
 		retryMax:        100 * time.Millisecond,

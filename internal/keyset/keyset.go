@@ -31,7 +31,6 @@ const (
 	defaultMinMaxAge       = time.Minute
 	defaultMaxMaxAge       = time.Hour
 	defaultMinInterval     = 30 * time.Second
-	defaultNegativeTTL     = 5 * time.Minute
 	defaultWaitMax         = 2 * time.Second
 	defaultRetryMin        = time.Second
 	defaultRetryMax        = time.Minute
@@ -68,7 +67,6 @@ type Config struct {
 	minMaxAge       time.Duration // lower clamp of max-age; default 1 min
 	maxMaxAge       time.Duration // upper clamp of max-age; default 1 h
 	minInterval     time.Duration // at most one on-demand (unknown kid) fetch per this; default 30 s
-	negativeTTL     time.Duration // a kid missing after a fresh fetch fails fast this long; default 5 min
 	waitMax         time.Duration // a request waits at most this for an on-demand fetch; default 2 s
 	retryMin        time.Duration // first backoff after a failed fetch; default 1 s
 	retryMax        time.Duration // backoff cap; default 1 min
@@ -90,7 +88,6 @@ func (c *Config) defaults() {
 	def(&c.minMaxAge, defaultMinMaxAge)
 	def(&c.maxMaxAge, defaultMaxMaxAge)
 	def(&c.minInterval, defaultMinInterval)
-	def(&c.negativeTTL, defaultNegativeTTL)
 	def(&c.waitMax, defaultWaitMax)
 	def(&c.retryMin, defaultRetryMin)
 	def(&c.retryMax, defaultRetryMax)
@@ -244,7 +241,7 @@ type remoteSet struct {
 	lastOnDemand    time.Time            // start of the last fetch an unknown kid caused
 	lastLoadAttempt time.Time            // start of the last fetch a request caused before the first load
 	notBefore       time.Time            // Retry-After: no on-demand fetch before this
-	negative        map[string]time.Time // kid -> fail fast until (K08)
+	negative        map[string]time.Time // kid -> fail fast until (K08); cleared by every new snapshot
 	failures        int                  // consecutive failed fetches
 }
 
@@ -393,7 +390,10 @@ func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 	return nil, errKidNotFound
 }
 
-// addNegativeLocked remembers that kid was missing after a fresh fetch.
+// addNegativeLocked remembers that kid was missing after a fresh fetch, for
+// minInterval at most: by then the kid may trigger a fetch again, so that a
+// kid probed before its issuer published it is not blocked for longer than
+// any other new kid (K08, K09). Every new snapshot forgets them all.
 // The cache is bounded: when full, expired entries go; if none, kid is not
 // remembered (the per-issuer minInterval still bounds fetches).
 func (ks *Set) addNegativeLocked(kid string, now time.Time) {
@@ -408,7 +408,7 @@ func (ks *Set) addNegativeLocked(kid string, now time.Time) {
 			return
 		}
 	}
-	r.negative[kid] = now.Add(ks.opts.negativeTTL)
+	r.negative[kid] = now.Add(ks.opts.minInterval)
 }
 
 // install makes keys the current snapshot. Keys that left the set, or whose
@@ -417,6 +417,11 @@ func (ks *Set) addNegativeLocked(kid string, now time.Time) {
 func (ks *Set) install(keys map[string]keyEntry) {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
+	if ks.remote != nil {
+		// A kid missing from the last set may be in this one, or may be
+		// published before the next: each snapshot starts afresh (K08).
+		clear(ks.remote.negative)
+	}
 	next := &keySnapshot{keys: keys}
 	if old := ks.snap.Load(); old != nil {
 		for kid, oe := range old.keys {

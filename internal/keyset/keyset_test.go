@@ -397,7 +397,6 @@ func TestKeySetDefaults(t *testing.T) {
 		{"max-age low clamp", o.minMaxAge, time.Minute},
 		{"max-age high clamp", o.maxMaxAge, time.Hour},
 		{"unknown-kid min interval (K08)", o.minInterval, 30 * time.Second},
-		{"negative kid cache (K08)", o.negativeTTL, 5 * time.Minute},
 		{"request wait bound (K08, J02)", o.waitMax, 2 * time.Second},
 		{"first backoff", o.retryMin, time.Second},
 		{"backoff cap", o.retryMax, time.Minute},
