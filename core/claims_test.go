@@ -381,6 +381,7 @@ func vtCognito(t *testing.T, k *jwttest.Key, use string) *Verifier {
 	cfg.Issuers[0].Cognito = true
 	cfg.Audience = []string{"client-1"}
 	cfg.TokenUse = use
+	cfg.AnyTokenUse = use == ""
 	return vtNew(t, cfg)
 }
 

@@ -27,9 +27,7 @@ type Verifier struct {
 	sets     []*keyset.Set
 	allowed  alg.Set
 	methods  [alg.Count]jwt.SigningMethod
-	audience []string
 	skipAud  bool
-	tokenUse string
 	leeway   time.Duration
 	policies []Policy
 	now      func() time.Time
@@ -41,9 +39,11 @@ type Verifier struct {
 }
 
 type issuerState struct {
-	url     string
-	cognito bool
-	keys    *keyset.Set
+	url      string
+	cognito  bool
+	audience []string // the issuer's Audience, or Config.Audience
+	tokenUse string   // "" (any), "id" or "access"
+	keys     *keyset.Set
 	// key is keys.Key; tests replace it to count or fail lookups.
 	key func(ctx context.Context, kid string, a alg.ID) (*keyset.Key, error)
 }
@@ -58,18 +58,28 @@ type issuerState struct {
 // New refuses: no issuers; an issuer with an empty or repeated URL, or with
 // both JWKS and JWKSURL; an unknown algorithm or "none"; HS256/384/512 while a
 // static oct key is shorter than the hash of an algorithm it may be used with;
-// an empty Audience without SkipAudienceCheck (and Audience together with
-// SkipAudienceCheck); a TokenUse other than "", "id" or "access"; a negative
-// Leeway or one above 5 minutes; a nil Policy.
+// an issuer without an audience (its own or Config.Audience) unless
+// SkipAudienceCheck is set (and an audience together with
+// SkipAudienceCheck); a TokenUse other than "", "id" or "access"; TokenUse
+// together with AnyTokenUse; a negative Leeway or one above 5 minutes; a nil
+// Policy.
+//
+// For Amazon Cognito, New refuses: an issuer URL on
+// cognito-idp.<region>.amazonaws.com whose region is empty or malformed,
+// whose path is not a well-formed user pool id (see CognitoPool), whose
+// region differs from the pool id's prefix (or whose region and pool are
+// swapped, as core.Cognito(pool, region) gives), or whose Cognito field is
+// false; a Cognito issuer with no TokenUse (its own or Config's) unless
+// AnyTokenUse is set (on it or on Config), so that ID tokens do not reach an
+// API by accident; AnyTokenUse on an issuer without Cognito rules. An issuer
+// with Cognito rules at any other URL (cognito-local) is accepted.
 func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	v := &Verifier{
 		issuers:  make(map[string]*issuerState, len(cfg.Issuers)),
-		audience: cloneStrings(cfg.Audience),
 		skipAud:  cfg.SkipAudienceCheck,
-		tokenUse: cfg.TokenUse,
 		leeway:   cfg.Leeway,
 		policies: append([]Policy(nil), cfg.Policies...),
 		now:      cfg.Now,
@@ -132,7 +142,18 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			return nil, fmt.Errorf("jwtgate: Config.Issuers[%d]: issuer %q: %w", i, iss.URL, err)
 		}
 		v.sets = append(v.sets, ks)
-		v.issuers[iss.URL] = &issuerState{url: iss.URL, cognito: iss.Cognito, keys: ks, key: ks.Key}
+		is := &issuerState{url: iss.URL, cognito: iss.Cognito, keys: ks, key: ks.Key,
+			audience: cloneStrings(cfg.Audience), tokenUse: cfg.TokenUse}
+		if len(iss.Audience) > 0 {
+			is.audience = cloneStrings(iss.Audience)
+		}
+		switch {
+		case iss.TokenUse != "":
+			is.tokenUse = iss.TokenUse
+		case iss.AnyTokenUse:
+			is.tokenUse = ""
+		}
+		v.issuers[iss.URL] = is
 	}
 
 	switch {
@@ -149,6 +170,12 @@ func (v *Verifier) checkConfig(cfg Config) error {
 	if len(cfg.Issuers) == 0 {
 		return errors.New("jwtgate: Config.Issuers is empty")
 	}
+	if err := checkTokenUse("Config.TokenUse", cfg.TokenUse); err != nil {
+		return fmt.Errorf("jwtgate: %w", err)
+	}
+	if cfg.TokenUse != "" && cfg.AnyTokenUse {
+		return errors.New("jwtgate: Config.TokenUse and Config.AnyTokenUse are both set (AnyTokenUse accepts both kinds of token; TokenUse pins one)")
+	}
 	seen := make(map[string]bool, len(cfg.Issuers))
 	for i, iss := range cfg.Issuers {
 		switch {
@@ -160,9 +187,9 @@ func (v *Verifier) checkConfig(cfg Config) error {
 			return fmt.Errorf("jwtgate: Config.Issuers[%d]: set JWKS or JWKSURL, not both", i)
 		}
 		seen[iss.URL] = true
-	}
-	if !cfg.SkipAudienceCheck && len(cfg.Audience) == 0 {
-		return errors.New("jwtgate: Config.Audience is empty (set SkipAudienceCheck to turn the audience check off)")
+		if err := checkIssuer(cfg, iss); err != nil {
+			return fmt.Errorf("jwtgate: Config.Issuers[%d]: %w", i, err)
+		}
 	}
 	if cfg.SkipAudienceCheck && len(cfg.Audience) > 0 {
 		return errors.New("jwtgate: Config.Audience is set together with SkipAudienceCheck")
@@ -171,11 +198,6 @@ func (v *Verifier) checkConfig(cfg Config) error {
 		if a == "" {
 			return fmt.Errorf("jwtgate: Config.Audience[%d] is empty", i)
 		}
-	}
-	switch cfg.TokenUse {
-	case "", "id", "access":
-	default:
-		return fmt.Errorf("jwtgate: Config.TokenUse %q is not \"\", \"id\" or \"access\"", cfg.TokenUse)
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway {
 		return fmt.Errorf("jwtgate: Config.Leeway %v is outside [0, %v]", cfg.Leeway, maxLeeway)
@@ -186,6 +208,51 @@ func (v *Verifier) checkConfig(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// checkIssuer checks one issuer's own fields against cfg: a Cognito user
+// pool URL, its Audience and its token use. Its errors name the field but
+// not the issuer's index, which the caller adds.
+func checkIssuer(cfg Config, iss Issuer) error {
+	pool, err := checkCognitoURL(iss.URL)
+	if err != nil {
+		return fmt.Errorf("URL %q %w", iss.URL, err)
+	}
+	if pool && !iss.Cognito {
+		return fmt.Errorf("URL %q is a Cognito user pool but Cognito is false (build the issuer with core.CognitoPool or core.Cognito)", iss.URL)
+	}
+	switch {
+	case cfg.SkipAudienceCheck && len(iss.Audience) > 0:
+		return errors.New("Audience is set together with Config.SkipAudienceCheck")
+	case !cfg.SkipAudienceCheck && len(iss.Audience) == 0 && len(cfg.Audience) == 0:
+		return errors.New("no audience: Config.Audience and the issuer's Audience are empty (set SkipAudienceCheck to turn the audience check off)")
+	}
+	for j, a := range iss.Audience {
+		if a == "" {
+			return fmt.Errorf("Audience[%d] is empty", j)
+		}
+	}
+	if err := checkTokenUse("TokenUse", iss.TokenUse); err != nil {
+		return err
+	}
+	switch {
+	case iss.TokenUse != "" && iss.AnyTokenUse:
+		return errors.New("TokenUse and AnyTokenUse are both set (AnyTokenUse accepts both kinds of token; TokenUse pins one)")
+	case iss.AnyTokenUse && !iss.Cognito:
+		return errors.New("AnyTokenUse is set on an issuer without Cognito rules (it only opts a Cognito issuer out of pinning TokenUse)")
+	case iss.Cognito && iss.TokenUse == "" && !iss.AnyTokenUse && cfg.TokenUse == "" && !cfg.AnyTokenUse:
+		return fmt.Errorf("Cognito issuer %q has no TokenUse: set TokenUse to \"access\" (APIs) or \"id\" on the Issuer or the Config, or AnyTokenUse to accept both kinds of token", iss.URL)
+	}
+	return nil
+}
+
+// checkTokenUse checks the token use field named field.
+func checkTokenUse(field, use string) error {
+	switch use {
+	case "", "id", "access":
+		return nil
+	}
+	return fmt.Errorf("%s %q is not \"\", \"id\" or \"access\"", field, use)
 }
 
 func cloneStrings(s []string) []string {
@@ -359,7 +426,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 		return nil, keyUse{}, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
 	}
 
-	if err := v.checkClaims(c, pl, is.cognito, now); err != nil {
+	if err := v.checkClaims(c, pl, is, now); err != nil {
 		return nil, keyUse{}, err
 	}
 	used := keyUse{key: key}
@@ -372,23 +439,23 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 // checkClaims applies the claim rules to the claims of a token whose
 // signature verified: exp required, the times, token_use, and the audience.
 // It fills ClientID from aud for an ID token that has no client_id.
-func (v *Verifier) checkClaims(c *Claims, pl payload, cognito bool, now time.Time) error {
+func (v *Verifier) checkClaims(c *Claims, pl payload, is *issuerState, now time.Time) error {
 	if !pl.hasExp {
 		return tokenErr(ErrInvalidToken, jwt.ErrTokenRequiredClaimMissing, "exp is required")
 	}
 	if err := v.checkTimes(c, now); err != nil {
 		return err
 	}
-	if cognito && c.TokenUse != "id" && c.TokenUse != "access" {
+	if is.cognito && c.TokenUse != "id" && c.TokenUse != "access" {
 		return tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use must be id or access")
 	}
-	if v.tokenUse != "" && c.TokenUse != v.tokenUse {
+	if is.tokenUse != "" && c.TokenUse != is.tokenUse {
 		return tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use is not the one required")
 	}
 	if c.ClientID == "" && c.TokenUse == "id" && len(c.Audience) == 1 {
 		c.ClientID = c.Audience[0] // a Cognito ID token names its client in aud
 	}
-	if !v.skipAud && !v.audienceOK(c, pl.hasAud) {
+	if !v.skipAud && !audienceOK(is.audience, c, pl.hasAud) {
 		return tokenErr(ErrInvalidAudience, jwt.ErrTokenInvalidAudience, "")
 	}
 	return nil
@@ -421,12 +488,12 @@ func (v *Verifier) checkTimes(c *Claims, now time.Time) error {
 	return nil
 }
 
-// audienceOK matches aud (any of Config.Audience), or for a token without
-// aud whose token_use is "access" its client_id.
-func (v *Verifier) audienceOK(c *Claims, hasAud bool) bool {
+// audienceOK matches aud (any of audience, the issuer's), or for a token
+// without aud whose token_use is "access" its client_id.
+func audienceOK(audience []string, c *Claims, hasAud bool) bool {
 	if hasAud {
 		for _, a := range c.Audience {
-			for _, want := range v.audience {
+			for _, want := range audience {
 				if a == want {
 					return true
 				}
@@ -435,7 +502,7 @@ func (v *Verifier) audienceOK(c *Claims, hasAud bool) bool {
 		return false
 	}
 	if c.TokenUse == "access" && c.ClientID != "" {
-		for _, want := range v.audience {
+		for _, want := range audience {
 			if c.ClientID == want {
 				return true
 			}

@@ -14,6 +14,7 @@
 //	v, err := core.New(ctx, core.Config{
 //		Issuers:  []core.Issuer{core.Cognito("eu-west-1", "eu-west-1_AbCdEf123")},
 //		Audience: []string{"my-app-client-id"},
+//		TokenUse: "access",
 //	})
 //	if err != nil { … }
 //	defer v.Close()

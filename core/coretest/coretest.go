@@ -57,7 +57,9 @@ func (i *Issuer) CoreIssuer() core.Issuer {
 // Verifier returns a Verifier built from cfg, closed when tb ends, with
 // these fields filled when they are zero: Issuers is [i.CoreIssuer()];
 // Audience is the issuer's client ID (unless SkipAudienceCheck is set); Now
-// is the issuer's clock. It fails tb when core.New refuses cfg.
+// is the issuer's clock. It fails tb when core.New refuses cfg: a
+// Cognito-shaped issuer needs cfg.TokenUse (or AnyTokenUse), as in
+// production.
 func (i *Issuer) Verifier(tb testing.TB, cfg core.Config) *core.Verifier {
 	tb.Helper()
 	ic := i.Config()

@@ -106,10 +106,9 @@ func configFromEnv(getenv func(string) string) (config, string, error) {
 		return config{}, "", fmt.Errorf("AUTHORIZER_KIND is %q; want rest or http", kind)
 	}
 
-	pool := strings.TrimSpace(getenv("COGNITO_POOL_ID"))
-	region, _, ok := strings.Cut(pool, "_")
-	if pool == "" || !ok || region == "" {
-		return config{}, "", fmt.Errorf("COGNITO_POOL_ID is %q; want <region>_<id>, e.g. eu-west-1_AbC123xyz", pool)
+	issuer, err := core.CognitoPool(strings.TrimSpace(getenv("COGNITO_POOL_ID")))
+	if err != nil {
+		return config{}, "", fmt.Errorf("COGNITO_POOL_ID: %w", err)
 	}
 	var clients []string
 	for c := range strings.SplitSeq(getenv("COGNITO_CLIENT_ID"), ",") {
@@ -129,7 +128,7 @@ func configFromEnv(getenv func(string) string) (config, string, error) {
 		return config{}, "", fmt.Errorf("TOKEN_USE is %q; want access or id", use)
 	}
 	return config{
-		Issuer:   core.Cognito(region, pool),
+		Issuer:   issuer,
 		ClientID: clients,
 		TokenUse: use,
 		Scopes:   strings.Fields(getenv("REQUIRED_SCOPES")),

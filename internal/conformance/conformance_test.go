@@ -39,9 +39,10 @@ func newFixture(t testing.TB, cacheSize int) *fixture {
 			{URL: srv.URL, JWKSURL: srv.JWKSURL(), Cognito: true},
 			{URL: down.URL, JWKSURL: down.URL + "/jwks.json", Cognito: true},
 		},
-		Audience:  []string{clientID},
-		CacheSize: cacheSize,
-		Logger:    slog.New(slog.DiscardHandler),
+		Audience:    []string{clientID},
+		AnyTokenUse: true, // the table sends ID and access tokens
+		CacheSize:   cacheSize,
+		Logger:      slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatalf("core.New: %v", err)

@@ -72,7 +72,20 @@ func Cases(t testing.TB) []Case {
 		if len(aud) == 0 {
 			aud = []string{c.PublicClientID}
 		}
-		return core.Config{Issuers: []core.Issuer{iss}, Audience: aud, Logger: quiet}
+		// Both kinds of token, as the cases below send both; a case that pins
+		// one sets TokenUse and clears AnyTokenUse.
+		return core.Config{Issuers: []core.Issuer{iss}, Audience: aud, AnyTokenUse: true, Logger: quiet}
+	}
+	// pin makes cfg accept only tokens whose token_use is use.
+	pin := func(use string) func(*core.Config) {
+		return func(c *core.Config) { c.TokenUse, c.AnyTokenUse = use, false }
+	}
+	// Three issuers, each with its own audience and token use.
+	perIssuer := func(cl, aws, op core.Issuer, clAud, awsAud, opAud string) core.Config {
+		cl.Audience, cl.TokenUse = []string{clAud}, "access"
+		aws.Audience, aws.TokenUse = []string{awsAud}, "access"
+		op.Audience = []string{opAud}
+		return core.Config{Issuers: []core.Issuer{cl, aws, op}, Logger: quiet}
 	}
 	oidc := func(aud ...string) core.Config {
 		if len(aud) == 0 {
@@ -145,9 +158,9 @@ func Cases(t testing.TB) []Case {
 			Check: cognitoAccess(cl, cl.ConfidentialClientID)},
 		{Name: "cognito-local confidential client ID token", Config: cognito(cl, clIssuer, cl.ConfidentialClientID), Token: clConfID,
 			Check: cognitoID(cl, cl.ConfidentialClientID)},
-		{Name: "cognito-local access token with TokenUse access", Config: with(cognito(cl, clIssuer), func(c *core.Config) { c.TokenUse = "access" }),
+		{Name: "cognito-local access token with TokenUse access", Config: with(cognito(cl, clIssuer), pin("access")),
 			Token: clAccess, Check: cognitoAccess(cl, cl.PublicClientID)},
-		{Name: "cognito-local ID token with TokenUse id", Config: with(cognito(cl, clIssuer), func(c *core.Config) { c.TokenUse = "id" }),
+		{Name: "cognito-local ID token with TokenUse id", Config: with(cognito(cl, clIssuer), pin("id")),
 			Token: clID, Check: cognitoID(cl, cl.PublicClientID)},
 		{Name: "cognito-local access token with group policy", Config: with(cognito(cl, clIssuer), func(c *core.Config) {
 			c.Policies = []core.Policy{core.RequireGroups(cl.Group), core.RequireTokenUse("access")}
@@ -171,23 +184,39 @@ func Cases(t testing.TB) []Case {
 		{Name: "oidc-provider token with scope policy met", Config: with(oidc(), func(c *core.Config) {
 			c.Policies = []core.Policy{core.RequireScopes("read", "write")}
 		}), Token: login.AccessToken, Check: oidcAccess(op.PublicClientID, op.Account, op.Resource, op.ResourceScopes)},
-		{Name: "J24 three issuers: cognito-local token", Config: core.Config{
+		{Name: "J24 three issuers: cognito-local token", Config: with(core.Config{
 			Issuers:  []core.Issuer{clIssuer, awsIssuer, opIssuer},
 			Audience: []string{cl.PublicClientID, aws.PublicClientID, op.Resource},
 			Logger:   quiet,
-		}, Token: clAccess, Check: cognitoAccess(cl, cl.PublicClientID)},
-		{Name: "J24 three issuers: core.Cognito token", Config: core.Config{
+		}, func(c *core.Config) { c.AnyTokenUse = true }), Token: clAccess, Check: cognitoAccess(cl, cl.PublicClientID)},
+		{Name: "J24 three issuers: core.Cognito token", Config: with(core.Config{
 			Issuers:  []core.Issuer{clIssuer, awsIssuer, opIssuer},
 			Audience: []string{cl.PublicClientID, aws.PublicClientID, op.Resource},
 			Logger:   quiet,
-		}, Token: awsAccess, Check: cognitoAccess(aws, aws.PublicClientID)},
-		{Name: "J24 three issuers: oidc-provider token", Config: core.Config{
+		}, func(c *core.Config) { c.AnyTokenUse = true }), Token: awsAccess, Check: cognitoAccess(aws, aws.PublicClientID)},
+		{Name: "J24 three issuers: oidc-provider token", Config: with(core.Config{
 			Issuers:  []core.Issuer{clIssuer, awsIssuer, opIssuer},
 			Audience: []string{cl.PublicClientID, aws.PublicClientID, op.Resource},
 			Logger:   quiet,
-		}, Token: login.AccessToken, Check: oidcAccess(op.PublicClientID, op.Account, op.Resource, op.ResourceScopes)},
+		}, func(c *core.Config) { c.AnyTokenUse = true }), Token: login.AccessToken, Check: oidcAccess(op.PublicClientID, op.Account, op.Resource, op.ResourceScopes)},
+
+		{Name: "three issuers with their own Audience and TokenUse: cognito-local token",
+			Config: perIssuer(clIssuer, awsIssuer, opIssuer, cl.PublicClientID, aws.PublicClientID, op.Resource),
+			Token:  clAccess, Check: cognitoAccess(cl, cl.PublicClientID)},
+		{Name: "three issuers with their own Audience and TokenUse: core.Cognito token",
+			Config: perIssuer(clIssuer, awsIssuer, opIssuer, cl.PublicClientID, aws.PublicClientID, op.Resource),
+			Token:  awsAccess, Check: cognitoAccess(aws, aws.PublicClientID)},
+		{Name: "three issuers with their own Audience and TokenUse: oidc-provider token",
+			Config: perIssuer(clIssuer, awsIssuer, opIssuer, cl.PublicClientID, aws.PublicClientID, op.Resource),
+			Token:  login.AccessToken, Check: oidcAccess(op.PublicClientID, op.Account, op.Resource, op.ResourceScopes)},
 
 		// Tokens that must be refused.
+		{Name: "cognito-local token whose client is another issuer's audience",
+			Config: perIssuer(clIssuer, awsIssuer, opIssuer, aws.PublicClientID, cl.PublicClientID, op.Resource),
+			Token:  clAccess, Err: core.ErrInvalidAudience},
+		{Name: "cognito-local ID token where the issuer's TokenUse is access",
+			Config: perIssuer(clIssuer, awsIssuer, opIssuer, cl.PublicClientID, aws.PublicClientID, op.Resource),
+			Token:  clID, Err: core.ErrInvalidTokenUse},
 		{Name: "cognito-local access token, wrong client id", Config: cognito(cl, clIssuer, "someone-else"), Token: clAccess,
 			Err: core.ErrInvalidAudience},
 		{Name: "cognito-local ID token, wrong client id", Config: cognito(cl, clIssuer, cl.ConfidentialClientID), Token: clID,
@@ -197,13 +226,13 @@ func Cases(t testing.TB) []Case {
 		{Name: "oidc-provider access token, wrong resource", Config: oidc(op.ESResource), Token: login.AccessToken,
 			Err: core.ErrInvalidAudience},
 		{Name: "cognito-local ID token where access is required (TokenUse access)",
-			Config: with(cognito(cl, clIssuer), func(c *core.Config) { c.TokenUse = "access" }), Token: clID,
+			Config: with(cognito(cl, clIssuer), pin("access")), Token: clID,
 			Err: core.ErrInvalidTokenUse},
 		{Name: "cognito-local access token where ID is required (TokenUse id)",
-			Config: with(cognito(cl, clIssuer), func(c *core.Config) { c.TokenUse = "id" }), Token: clAccess,
+			Config: with(cognito(cl, clIssuer), pin("id")), Token: clAccess,
 			Err: core.ErrInvalidTokenUse},
 		{Name: "core.Cognito ID token where access is required (TokenUse access)",
-			Config: with(cognito(aws, awsIssuer), func(c *core.Config) { c.TokenUse = "access" }), Token: awsID,
+			Config: with(cognito(aws, awsIssuer), pin("access")), Token: awsID,
 			Err: core.ErrInvalidTokenUse},
 		{Name: "oidc-provider token without token_use, TokenUse access",
 			Config: with(oidc(), func(c *core.Config) { c.TokenUse = "access" }), Token: login.AccessToken,
@@ -222,7 +251,7 @@ func Cases(t testing.TB) []Case {
 		{Name: "J24 cognito-local token at an oidc-provider verifier", Config: oidc(op.Resource, cl.PublicClientID),
 			Token: clAccess, Err: core.ErrInvalidIssuer},
 		{Name: "J24 cognito-local issuer bound to oidc-provider's keys", Config: core.Config{
-			Issuers:  []core.Issuer{{URL: cl.Issuer(), JWKSURL: op.JWKSURL(), Cognito: true}},
+			Issuers:  []core.Issuer{{URL: cl.Issuer(), JWKSURL: op.JWKSURL(), Cognito: true, TokenUse: "access"}},
 			Audience: []string{cl.PublicClientID},
 			Logger:   quiet,
 		}, Token: clAccess, Err: core.ErrUnknownKey},

@@ -59,14 +59,14 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if e.ClientID == "" {
 		return nil, errors.New("-client-id (or COGNITO_CLIENT_ID) is required with -pool")
 	}
-	if region == "" {
-		if i := strings.IndexByte(pool, '_'); i > 0 {
-			region = pool[:i]
-		} else {
-			return nil, errors.New("-region (or AWS_REGION) is required: the pool id has no region prefix")
-		}
+	iss, err := core.CognitoPool(pool) // checks the pool id and takes its region
+	if err != nil {
+		return nil, err
 	}
-	e.Issuer = core.Cognito(region, pool)
+	if prefix, _, _ := strings.Cut(pool, "_"); region != "" && region != prefix {
+		return nil, fmt.Errorf("-region (or AWS_REGION) %q is not the region of pool %q", region, pool)
+	}
+	e.Issuer = iss
 	return e, nil
 }
 
