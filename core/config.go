@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +76,13 @@ type Config struct {
 	// Logger receives key set events and verification failures (never a token).
 	// If nil, slog.Default() is used.
 	Logger *slog.Logger
+
+	// OnResult, if not nil, is called once for every Verify and Authenticate
+	// call, on the caller's goroutine before the call returns, with the
+	// outcome (see Result). It must be safe for concurrent use and quick:
+	// it runs on the request path. If nil, nothing is reported and nothing
+	// is spent.
+	OnResult func(ctx context.Context, r Result)
 }
 
 // Issuer binds an exact iss value to its own key source.

@@ -45,14 +45,14 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization []string, coo
 	switch {
 	case err == nil:
 		if cookie != "" {
-			return nil, ErrInvalidRequest
+			return nil, v.refused(ctx, "", "", ErrInvalidRequest)
 		}
 	case !errors.Is(err, ErrMissingToken):
-		return nil, err
+		return nil, v.refused(ctx, "", "", err)
 	case cookie != "":
 		token = cookie
 	default:
-		return nil, ErrMissingToken
+		return nil, v.refused(ctx, "", "", ErrMissingToken)
 	}
 	// The b64token check reads every byte of the token. The verified-token
 	// cache holds exact strings of tokens that passed Verify's stricter
@@ -60,12 +60,19 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization []string, coo
 	// up a second time.
 	e := v.lookup(token)
 	if e == nil && !isB64Token(token) {
-		return nil, ErrInvalidRequest
+		return nil, v.refused(ctx, "", "", ErrInvalidRequest)
 	}
 	if v == nil {
 		return nil, errNoVerifier
 	}
-	return v.verifyEntry(ctx, token, e)
+	c, hit, err := v.verifyEntry(ctx, token, e)
+	if err != nil {
+		return nil, v.refused(ctx, token, v.cacheState(hit), err)
+	}
+	if v.onResult != nil {
+		v.accepted(ctx, c, hit)
+	}
+	return c, nil
 }
 
 // BearerToken extracts the token from all values of the Authorization

@@ -32,7 +32,8 @@ type Verifier struct {
 	policies []Policy
 	now      func() time.Time
 	logger   *slog.Logger
-	cache    *tokenCache // nil when Config.CacheSize < 0
+	onResult func(context.Context, Result) // nil: nothing is reported
+	cache    *tokenCache                   // nil when Config.CacheSize < 0
 	b64      *base64.Encoding
 
 	closeOnce sync.Once
@@ -84,6 +85,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		policies: append([]Policy(nil), cfg.Policies...),
 		now:      cfg.Now,
 		logger:   cfg.Logger,
+		onResult: cfg.OnResult,
 		b64:      base64.RawURLEncoding.Strict(), // canonical trailing bits only (S03)
 	}
 	if v.now == nil {
@@ -278,7 +280,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
 		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
 	}
-	return v.verifyEntry(ctx, token, v.lookup(token))
+	c, hit, err := v.verifyEntry(ctx, token, v.lookup(token))
+	if err != nil {
+		return nil, v.refused(ctx, token, v.cacheState(hit), err)
+	}
+	if v.onResult != nil {
+		v.accepted(ctx, c, hit)
+	}
+	return c, nil
 }
 
 // lookup returns the verified-token cache's entry of token, or nil.
@@ -291,29 +300,30 @@ func (v *Verifier) lookup(token string) *cacheEntry {
 
 // verifyEntry is Verify once token has been looked up in the cache: e is its
 // entry, or nil. Authenticate calls it too, so that a request looks the token
-// up once.
-func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry) (*Claims, error) {
+// up once. hit reports whether the cache answered; the caller reports and
+// logs the outcome.
+func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry) (c *Claims, hit bool, err error) {
 	if len(token) > maxTokenLen {
-		return nil, v.fail(ctx, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB"))
+		return nil, false, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
 	}
 	now := v.now()
 	if e != nil {
 		if !e.stale(ctx) {
 			if err := v.checkTimes(e.claims, now); err != nil {
 				v.cache.remove(token, e)
-				return nil, v.fail(ctx, err)
+				return nil, true, err
 			}
 			c := e.claims.clone()
 			if err := v.authorize(ctx, c); err != nil {
-				return nil, err
+				return nil, true, err
 			}
-			return c, nil
+			return c, true, nil
 		}
 		v.cache.remove(token, e)
 	}
 	c, used, err := v.verify(ctx, token, now)
 	if err != nil {
-		return nil, v.fail(ctx, err)
+		return nil, false, err
 	}
 	var ne *cacheEntry
 	if v.cache != nil {
@@ -322,12 +332,12 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry)
 		ne = &cacheEntry{claims: c.clone(), key: used.key, until: c.ExpiresAt.Add(v.leeway), single: used.single, alg: used.alg}
 	}
 	if err := v.authorize(ctx, c); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if ne != nil {
 		v.cache.put(token, ne, now)
 	}
-	return c, nil
+	return c, false, nil
 }
 
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
@@ -335,15 +345,6 @@ func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
 		return nil
 	}
 	return Authorize(ctx, c, v.policies...)
-}
-
-// fail logs a verification failure at debug level (never the token) and
-// returns err.
-func (v *Verifier) fail(ctx context.Context, err error) error {
-	if v.logger.Enabled(ctx, slog.LevelDebug) {
-		v.logger.LogAttrs(ctx, slog.LevelDebug, "jwtgate: token refused", slog.String("error", err.Error()))
-	}
-	return err
 }
 
 // keyUse is how a token was verified: the key, and for a token without kid
