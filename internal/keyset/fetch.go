@@ -24,7 +24,7 @@ var errRedirect = errors.New("redirects are not followed")
 type fetchResult struct {
 	keys       map[string]keyEntry
 	err        error
-	url        string        // the JWKS (or discovery) URL, for logs
+	url        string        // the JWKS (or discovery) URL, redacted, for logs and status
 	maxAge     time.Duration // Cache-Control max-age, or -1
 	retryAfter time.Duration // Retry-After of a 429/503, bounded, or 0
 }
@@ -58,13 +58,13 @@ func fetchClient(borrow *http.Client, timeout time.Duration) (*http.Client, *htt
 func checkFetchURL(raw string, insecure bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("bad URL: %w", err)
+		return fmt.Errorf("bad URL: %w", withoutURL(err))
 	}
 	if u.User != nil {
 		return errors.New("URL must not carry credentials")
 	}
 	if u.Host == "" {
-		return fmt.Errorf("URL %q has no host", raw)
+		return fmt.Errorf("URL %q has no host", RedactURL(raw))
 	}
 	switch u.Scheme {
 	case "https":
@@ -73,9 +73,40 @@ func checkFetchURL(raw string, insecure bool) error {
 		if insecure || httpx.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("URL %q must use https (http only for loopback hosts)", raw)
+		return fmt.Errorf("URL %q must use https (http only for loopback hosts)", RedactURL(raw))
 	}
-	return fmt.Errorf("URL %q must use https", raw)
+	return fmt.Errorf("URL %q must use https", RedactURL(raw))
+}
+
+// RedactURL returns raw as it may appear in a log or an error: its query,
+// fragment and userinfo replaced by REDACTED (a JWKS URL may carry an API
+// key, as in https://idp.example/jwks?REDACTED). The scheme, host and path
+// stay, so that operators can tell which server failed.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "REDACTED", false
+	}
+	if u.Fragment != "" || u.RawFragment != "" {
+		u.Fragment, u.RawFragment = "REDACTED", ""
+	}
+	return u.String()
+}
+
+// withoutURL strips the URL that net/url and net/http put into their errors
+// (*url.Error), keeping the operation's own error.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // fetch loads the remote set once: discovery first when the JWKS URL is not
@@ -84,8 +115,9 @@ func (ks *Set) fetch(ctx context.Context) fetchResult {
 	r := ks.remote
 	res := fetchResult{maxAge: -1}
 	if r.jwksURL == "" {
-		res.url = discoveryURL(ks.issuer)
-		u, err := ks.discoverJWKSURL(ctx, res.url, &res)
+		d := discoveryURL(ks.issuer)
+		res.url = RedactURL(d)
+		u, err := ks.discoverJWKSURL(ctx, d, &res)
 		if err != nil {
 			res.err = err
 			return res
@@ -93,13 +125,15 @@ func (ks *Set) fetch(ctx context.Context) fetchResult {
 		// Written only inside a flight; flights run one at a time, ordered by ks.mu.
 		r.jwksURL = u
 	}
-	res.url = r.jwksURL
+	res.url = RedactURL(r.jwksURL)
 	body, err := ks.get(ctx, r.jwksURL, &res)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	keys, err := parseJWKS(body, parseRules{fetched: true, rsaAlg: ks.opts.RSAAlg}, ks.logDropped)
+	var dropped []droppedKey
+	keys, err := parseJWKS(body, parseRules{fetched: true, rsaAlg: ks.opts.RSAAlg}, collect(&dropped))
+	ks.logDropped(dropped)
 	if err != nil {
 		res.err = err
 		return res
@@ -143,14 +177,15 @@ func (ks *Set) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) 
 // get fetches u: status 200, a JSON media type (or none), at most maxBody
 // bytes. It records Cache-Control max-age and, on 429/503, Retry-After.
 func (ks *Set) get(ctx context.Context, u string, res *fetchResult) ([]byte, error) {
+	shown := RedactURL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("building request: %w", err)
+		return nil, fmt.Errorf("building request for %s: %w", shown, withoutURL(err))
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := ks.remote.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetching %s: %w", u, err)
+		return nil, fmt.Errorf("fetching %s: %w", shown, withoutURL(err))
 	}
 	defer resp.Body.Close()
 
@@ -158,24 +193,24 @@ func (ks *Set) get(ctx context.Context, u string, res *fetchResult) ([]byte, err
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			res.retryAfter = httpx.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), ks.opts.retryAfterMax)
 		}
-		return nil, fmt.Errorf("fetching %s: status %d", u, resp.StatusCode)
+		return nil, fmt.Errorf("fetching %s: status %d", shown, resp.StatusCode)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !isJSONMediaType(mt) {
-			return nil, fmt.Errorf("fetching %s: content type %q is not JSON", u, ct)
+			return nil, fmt.Errorf("fetching %s: content type %q is not JSON", shown, ct)
 		}
 	}
 	limit := ks.opts.maxBody
 	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("fetching %s: body of %d bytes exceeds the %d byte cap", u, resp.ContentLength, limit)
+		return nil, fmt.Errorf("fetching %s: body of %d bytes exceeds the %d byte cap", shown, resp.ContentLength, limit)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", u, err)
+		return nil, fmt.Errorf("reading %s: %w", shown, err)
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("fetching %s: body exceeds the %d byte cap", u, limit)
+		return nil, fmt.Errorf("fetching %s: body exceeds the %d byte cap", shown, limit)
 	}
 	res.maxAge = parseMaxAge(resp.Header.Values("Cache-Control"))
 	return body, nil

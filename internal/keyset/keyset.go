@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,7 +135,9 @@ func New(ctx context.Context, c Config) (*Set, error) {
 	ks := &Set{issuer: c.Issuer, opts: c, log: log}
 
 	if len(c.JWKS) > 0 {
-		keys, err := parseJWKS(c.JWKS, parseRules{allowOct: c.allowOct(), rsaAlg: c.RSAAlg}, ks.logDropped)
+		var dropped []droppedKey
+		keys, err := parseJWKS(c.JWKS, parseRules{allowOct: c.allowOct(), rsaAlg: c.RSAAlg}, collect(&dropped))
+		ks.logDropped(dropped)
 		if err != nil {
 			return nil, fmt.Errorf("static JWKS: %w", err)
 		}
@@ -142,6 +145,8 @@ func New(ctx context.Context, c Config) (*Set, error) {
 			return nil, err
 		}
 		ks.install(keys)
+		ks.loadedAt = time.Now()
+		log.Info("jwtgate: key set loaded", "source", "static", "keys", len(keys))
 		return ks, nil
 	}
 
@@ -153,6 +158,12 @@ func New(ctx context.Context, c Config) (*Set, error) {
 		r.jwksURL = c.JWKSURL
 	} else if err := checkFetchURL(c.Issuer, c.insecureHTTP); err != nil {
 		return nil, fmt.Errorf("discovery needs an https issuer URL: %w", err)
+	} else if strings.ContainsAny(c.Issuer, "?#") {
+		return nil, errors.New("discovery needs an issuer URL without query or fragment (OpenID Connect Discovery §3)")
+	}
+	r.firstURL = r.jwksURL
+	if r.firstURL == "" {
+		r.firstURL = discoveryURL(c.Issuer)
 	}
 	r.client, r.ownTransport = fetchClient(c.HTTPClient, c.fetchTimeout)
 	r.negative = make(map[string]time.Time)
@@ -214,19 +225,22 @@ type keySnapshot struct {
 // key stops verifying only when a set that still holds other usable keys
 // drops it. Keys dropped that way are marked removed at once.
 type Set struct {
-	issuer string
-	opts   Config
-	log    *slog.Logger
-	snap   atomic.Pointer[keySnapshot]
-	remote *remoteSet // nil for a static set
+	issuer   string
+	opts     Config
+	log      *slog.Logger
+	snap     atomic.Pointer[keySnapshot]
+	remote   *remoteSet // nil for a static set
+	loadedAt time.Time  // a static set: when New loaded it
 
-	mu sync.Mutex // guards remote's mutable state and install
+	mu      sync.Mutex                // guards remote's mutable state, install and dropped
+	dropped map[droppedKey]struct{} // members the last parse dropped, each logged once
 }
 
 // remoteSet is the fetching half of a remote Set. Fields below mu are
 // guarded by Set.mu.
 type remoteSet struct {
 	jwksURL      string // set at construction, or by discovery inside a flight
+	firstURL     string // JWKSURL, or the discovery URL, as configured
 	client       *http.Client
 	ownTransport *http.Transport // closed on close; nil when borrowed
 
@@ -243,6 +257,11 @@ type remoteSet struct {
 	notBefore       time.Time            // Retry-After: no on-demand fetch before this
 	negative        map[string]time.Time // kid -> fail fast until (K08); cleared by every new snapshot
 	failures        int                  // consecutive failed fetches
+	totalFailures   int                  // failed fetches since New
+	lastSuccess     time.Time            // end of the last successful fetch
+	lastFailure     time.Time            // end of the last failed fetch
+	lastErr         string               // its error, URLs redacted
+	shownURL        string               // the JWKS URL last fetched (or discovery's), redacted
 }
 
 // keyFlight is one fetch shared by every caller that waits for it.
@@ -360,8 +379,15 @@ func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 		}
 		*last = now
 		f = ks.startLocked()
+		ks.mu.Unlock()
+		if loaded {
+			ks.log.Info("jwtgate: fetching the key set for an unknown kid", "kid", logKid(kid))
+		} else {
+			ks.log.Info("jwtgate: fetching the key set on request; not loaded yet", "kid", logKid(kid))
+		}
+	} else {
+		ks.mu.Unlock()
 	}
-	ks.mu.Unlock()
 
 	t := time.NewTimer(ks.opts.waitMax)
 	defer t.Stop()
@@ -447,9 +473,32 @@ func (ks *Set) install(keys map[string]keyEntry) {
 	ks.snap.Store(next)
 }
 
-// logDropped logs one JWK that was not taken into the set.
-func (ks *Set) logDropped(d droppedKey) {
-	ks.log.Warn("jwtgate: JWK dropped from key set", "kid", logKid(d.kid), "reason", d.reason)
+// collect returns a parseJWKS callback that appends to *list.
+func collect(list *[]droppedKey) func(droppedKey) {
+	return func(d droppedKey) { *list = append(*list, d) }
+}
+
+// logDropped logs the members a parse dropped, each distinct kid and reason
+// once: not again on every refresh while the same member stays in the set,
+// but again if it leaves and comes back.
+func (ks *Set) logDropped(list []droppedKey) {
+	ks.mu.Lock()
+	prev := ks.dropped
+	ks.dropped = make(map[droppedKey]struct{}, len(list))
+	var fresh []droppedKey
+	for _, d := range list {
+		if _, ok := ks.dropped[d]; ok {
+			continue
+		}
+		ks.dropped[d] = struct{}{}
+		if _, ok := prev[d]; !ok {
+			fresh = append(fresh, d)
+		}
+	}
+	ks.mu.Unlock()
+	for _, d := range fresh {
+		ks.log.Warn("jwtgate: JWK dropped from key set", "kid", logKid(d.kid), "reason", d.reason)
+	}
 }
 
 // logKid bounds a kid before it is logged.

@@ -39,10 +39,15 @@ func (ks *Set) run(f *keyFlight) {
 			r.notBefore = nb
 		}
 	}
+	now := time.Now()
+	r.shownURL = res.url
 	if res.err != nil {
 		r.failures++
+		r.totalFailures++
+		r.lastFailure, r.lastErr = now, res.err.Error()
 	} else {
 		r.failures = 0
+		r.lastSuccess = now
 	}
 	failures := r.failures
 	r.cur = nil
@@ -55,10 +60,10 @@ func (ks *Set) run(f *keyFlight) {
 		// closing: not worth a log line
 	case res.err != nil && failures >= failuresBeforeError:
 		ks.log.Error("jwtgate: key set refresh failing; keeping the last good set",
-			"url", res.url, "failures", failures, "loaded", ks.snap.Load() != nil, "error", res.err)
+			"url", res.url, "consecutive_failures", failures, "loaded", ks.snap.Load() != nil, "error", res.err)
 	case res.err != nil:
 		ks.log.Warn("jwtgate: key set refresh failed; keeping the last good set",
-			"url", res.url, "failures", failures, "loaded", ks.snap.Load() != nil, "error", res.err)
+			"url", res.url, "consecutive_failures", failures, "loaded", ks.snap.Load() != nil, "error", res.err)
 	case !wasLoaded:
 		ks.log.Info("jwtgate: key set loaded", "url", res.url, "keys", len(res.keys))
 	}
