@@ -232,7 +232,7 @@ type Set struct {
 	remote   *remoteSet // nil for a static set
 	loadedAt time.Time  // a static set: when New loaded it
 
-	mu      sync.Mutex                // guards remote's mutable state, install and dropped
+	mu      sync.Mutex              // guards remote's mutable state, install and dropped
 	dropped map[droppedKey]struct{} // members the last parse dropped, each logged once
 }
 
