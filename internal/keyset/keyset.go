@@ -145,8 +145,7 @@ func New(ctx context.Context, c Config) (*Set, error) {
 			return nil, err
 		}
 		ks.install(keys)
-		ks.loadedAt = time.Now()
-		log.Info("jwtgate: key set loaded", "source", "static", "keys", len(keys))
+		ks.loadedAt = time.Now() // not logged: New's success says it
 		return ks, nil
 	}
 
