@@ -116,6 +116,26 @@
 // application/json; no token bytes and no internal error text reach the
 // client. Respond's documentation has the full table.
 //
+// # Observability
+//
+// Config.Logger (slog.Default() if nil) receives key set events and, at
+// debug level, every refusal of Verify and Authenticate, policy refusals
+// included: the answer class and reason, the error's fixed text, the
+// configured issuer the token named, its kid, and for an issuer or audience
+// refusal the received iss, aud or client_id next to the configured values.
+// Those token-supplied strings are cut to 64 bytes and escaped; the token
+// and its signature are never logged. With debug off, a refusal only asks
+// the logger whether debug is enabled.
+//
+// Config.OnResult, if set, receives one Result per Verify or Authenticate
+// call: its Class (ClassOK, ClassMissing, ClassInvalidRequest,
+// ClassInvalidToken, ClassInsufficientScope, ClassUnavailable), Reason
+// (ReasonExpired, ReasonSignature, …), the configured Issuer, and Cache
+// (CacheHit, CacheMiss). Every value is bounded by the configuration, so
+// all of them are safe metric labels. A nil OnResult costs one nil check.
+// Policies a route adds with an adapter's Require run after Authenticate
+// and are neither reported nor logged here.
+//
 // # Security caveats
 //
 //   - Verify does NOT revoke tokens. A JWT stays valid until it expires:
