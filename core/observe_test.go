@@ -338,3 +338,34 @@ func TestLogSafe(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOnResult measures a warm Authenticate without a hook and with
+// one that counts.
+func BenchmarkOnResult(b *testing.B) {
+	k := vtKey("RS256")
+	values := []string{"Bearer " + benchToken(k)}
+	ctx := context.Background()
+	var n atomic.Int64
+	for _, bc := range []struct {
+		name string
+		hook func(context.Context, Result)
+	}{
+		{"nil", nil},
+		{"counting", func(context.Context, Result) { n.Add(1) }},
+	} {
+		cfg := vtConfig(k)
+		cfg.OnResult = bc.hook
+		v := vtNew(b, cfg)
+		if _, err := v.Authenticate(ctx, values, ""); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Authenticate(ctx, values, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
