@@ -37,6 +37,7 @@ const (
 	classScope
 	classUnavailable
 	classInterrupted
+	classMisconfigured
 	numClasses
 )
 
@@ -44,7 +45,7 @@ const (
 type challengeKind uint8
 
 const (
-	noChallenge             challengeKind = iota // no header (503: the client is not at fault)
+	noChallenge             challengeKind = iota // no header (503, 500: the client is not at fault)
 	realmOnly                                    // Bearer realm="…"
 	withError                                    // …, error="<code>"
 	withErrorAndDescription                      // …, error="<code>", error_description="<description>"
@@ -65,8 +66,8 @@ type answer struct {
 
 // answers is the table of answers, one row per class. Codes are RFC 6750's
 // where there is one, "unauthorized" for missing credentials (RFC 6750 has
-// no code for them) and "temporarily_unavailable" (RFC 6749 §4.1.2.1) for
-// 503 answers. Every description stays within %x20-21 / %x23-5B / %x5D-7E
+// no code for them), "temporarily_unavailable" (RFC 6749 §4.1.2.1) for
+// 503 answers and "server_error" (same section) for 500 answers. Every description stays within %x20-21 / %x23-5B / %x5D-7E
 // (RFC 6750 §3) and says nothing about the token's content.
 var answers = answerTable([numClasses]answer{
 	classGeneric:        {http.StatusUnauthorized, "invalid_token", "the token is invalid", withErrorAndDescription, "", ""},
@@ -82,6 +83,7 @@ var answers = answerTable([numClasses]answer{
 	classScope:          {http.StatusForbidden, "insufficient_scope", "the token does not grant access to this resource", withError, "", ""},
 	classUnavailable:    {http.StatusServiceUnavailable, "temporarily_unavailable", "the signing keys are unavailable, retry later", noChallenge, "", ""},
 	classInterrupted:    {http.StatusServiceUnavailable, "temporarily_unavailable", "the token could not be verified in time, retry later", noChallenge, "", ""},
+	classMisconfigured:  {http.StatusInternalServerError, "server_error", "internal server error", noChallenge, "", ""},
 })
 
 // answerTable fills the derived fields of every row.
@@ -119,6 +121,8 @@ func classify(err error) class {
 	switch {
 	case err == nil:
 		return classGeneric
+	case errors.Is(err, ErrMiddlewareMissing):
+		return classMisconfigured
 	case errors.Is(err, ErrInvalidRequest):
 		return classInvalidRequest
 	case errors.Is(err, ErrMissingToken):
@@ -195,6 +199,7 @@ type Response struct {
 //	ErrInsufficientScope                       403     Bearer realm="api", error="insufficient_scope"[, scope=…]  insufficient_scope
 //	ErrKeysUnavailable                         503     none; Retry-After: 5                                       temporarily_unavailable
 //	context.Canceled, context.DeadlineExceeded 503     none; Retry-After: 5                                       temporarily_unavailable
+//	ErrMiddlewareMissing                       500     none                                                       server_error
 //	anything else, and nil                     401     as ErrInvalidToken, "the token is invalid" (fail closed)   invalid_token
 //
 // The descriptions, a fixed vocabulary: "a bearer token is required"; "the
@@ -204,7 +209,10 @@ type Response struct {
 // issuer is not accepted", "the token audience is not accepted", "the token
 // use is not accepted" or "the token is invalid"; "the token does not grant
 // access to this resource"; "the signing keys are unavailable, retry later";
-// "the token could not be verified in time, retry later". A cancelled
+// "the token could not be verified in time, retry later"; "internal server
+// error" (a Require without the authentication middleware in front of it: a
+// fault of the server's configuration, so nothing about it reaches the
+// client). A cancelled
 // request usually has no client left to read the answer; a deadline that
 // expired while keys were fetched is a server-side outage, hence 503.
 //

@@ -222,3 +222,37 @@ func TestNewChecksIssuerAudiences(t *testing.T) {
 		})
 	}
 }
+
+func TestNewRefusesAnAllowlistNoKeySourceCanServe(t *testing.T) {
+	rsa, es, hs := vtKey("RS256"), vtKey("ES256"), jwttest.NewKey("HS256", "h1")
+	for _, tc := range []struct {
+		name string
+		iss  Issuer
+		algs []string
+		want string // "" means New succeeds
+	}{
+		{"HS only, keys from a URL", Issuer{URL: "https://issuer.test", JWKSURL: "https://issuer.test/jwks.json"}, []string{"HS256"}, "HS algorithms only"},
+		{"HS only, keys discovered", Issuer{URL: "https://issuer.test"}, []string{"HS256", "HS512"}, "HS algorithms only"},
+		{"HS and RS, keys from a URL", Issuer{URL: "https://issuer.test", JWKSURL: "https://issuer.test/jwks.json"}, []string{"HS256", "RS256"}, ""},
+		{"HS only, static oct key", Issuer{URL: vtIss, JWKS: jwttest.JWKS(hs)}, []string{"HS256"}, ""},
+		{"ES only, static RSA key", Issuer{URL: vtIss, JWKS: jwttest.JWKS(rsa)}, []string{"ES256"}, "no key serves an algorithm of the allowlist (ES256)"},
+		{"ES only, static RSA and EC keys", Issuer{URL: vtIss, JWKS: jwttest.JWKS(rsa, es)}, []string{"ES256"}, ""},
+		{"HS only, static RSA key", Issuer{URL: vtIss, JWKS: jwttest.JWKS(rsa)}, []string{"HS256"}, "no key serves"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := vtConfig()
+			cfg.Issuers = []Issuer{tc.iss}
+			cfg.Algorithms = tc.algs
+			v, err := New(context.Background(), cfg)
+			if v != nil {
+				v.Close()
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("New: %v; want success", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "Config.Issuers[0]")):
+				t.Errorf("New: got %v; want an error naming Config.Issuers[0] and saying %q", err, tc.want)
+			}
+		})
+	}
+}

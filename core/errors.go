@@ -56,6 +56,12 @@ var (
 	// ErrKeysUnavailable means no key set could ever be loaded for the token's
 	// issuer. It maps to 503 with Retry-After. It does not match ErrInvalidToken.
 	ErrKeysUnavailable = errors.New("jwtgate: signing keys are unavailable")
+
+	// ErrMiddlewareMissing means a Require middleware ran on a request that
+	// no authentication middleware (an adapter's New) had handled: a
+	// misconfigured route, not a client error. It maps to 500 with a generic
+	// body and no challenge. It does not match ErrInvalidToken.
+	ErrMiddlewareMissing = errors.New("jwtgate: Require without the authentication middleware in front of it")
 )
 
 // verifyError is a failure of Verify. It matches its kind (one of the

@@ -2,8 +2,10 @@ package core
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Policy decides whether verified claims may proceed. A refusal should wrap
@@ -117,4 +119,45 @@ func RequireTokenUse(use string) Policy {
 		}
 		return nil
 	}
+}
+
+// Requirement is what an adapter's Require middleware decides with: its
+// policies, and whether an authentication middleware handled the request.
+// Build one per Require with NewRequirement; it is safe for concurrent use.
+type Requirement struct {
+	policies []Policy
+	missing  sync.Once // the ERROR log of a missing authentication middleware
+	logger   *slog.Logger
+}
+
+// NewRequirement returns the Requirement of policies (copied).
+func NewRequirement(policies ...Policy) *Requirement {
+	return &Requirement{policies: slices.Clone(policies)}
+}
+
+// Check decides one request. authenticated reports whether an
+// authentication middleware (an adapter's New) handled the request, with or
+// without claims: c is its verified claims, nil when it let the request
+// through without (WithCredentialsOptional, WithSkip).
+//
+//   - Not authenticated: the route is misconfigured (Require without New in
+//     front of it). Check returns ErrMiddlewareMissing, answered 500 with a
+//     generic body, and logs it at ERROR once per Requirement, to
+//     slog.Default(), so that the mistake is seen at the first request
+//     instead of looking like a client without a token.
+//   - Authenticated without claims: ErrMissingToken (401).
+//   - Otherwise Authorize(ctx, c, policies...).
+func (r *Requirement) Check(ctx context.Context, c *Claims, authenticated bool) error {
+	if c == nil && !authenticated {
+		r.missing.Do(func() {
+			l := r.logger
+			if l == nil {
+				l = slog.Default()
+			}
+			l.LogAttrs(ctx, slog.LevelError, "jwtgate: Require runs without the authentication middleware in front of it; "+
+				"its requests are answered 500 until the adapter's New is put before it")
+		})
+		return ErrMiddlewareMissing
+	}
+	return Authorize(ctx, c, r.policies...)
 }

@@ -129,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		}
 	}
 
+	if err := checkCanVerify(cfg, v.allowed); err != nil {
+		return nil, err
+	}
 	for i, iss := range cfg.Issuers {
 		ks, err := keyset.New(ctx, keyset.Config{
 			Issuer:     iss.URL,
@@ -244,6 +247,29 @@ func checkIssuer(cfg Config, iss Issuer) error {
 		return errors.New("AnyTokenUse is set on an issuer without Cognito rules (it only opts a Cognito issuer out of pinning TokenUse)")
 	case iss.Cognito && iss.TokenUse == "" && !iss.AnyTokenUse && cfg.TokenUse == "" && !cfg.AnyTokenUse:
 		return fmt.Errorf("Cognito issuer %q has no TokenUse: set TokenUse to \"access\" (APIs) or \"id\" on the Issuer or the Config, or AnyTokenUse to accept both kinds of token", iss.URL)
+	}
+	return nil
+}
+
+// checkCanVerify refuses an issuer whose keys come from a URL while the
+// allowlist holds HS algorithms only: a fetched key set never holds a
+// symmetric (oct) key, so no token of it could ever verify. (A static set
+// none of whose keys serves an allowed algorithm is refused by the key set.)
+func checkCanVerify(cfg Config, allowed alg.Set) error {
+	asymmetric := false
+	for _, a := range alg.All() {
+		if allowed.Has(a) && a.Info().Scheme != alg.HMAC {
+			asymmetric = true
+		}
+	}
+	if asymmetric {
+		return nil
+	}
+	for i, iss := range cfg.Issuers {
+		if len(iss.JWKS) == 0 {
+			return fmt.Errorf("jwtgate: Config.Issuers[%d]: issuer %q fetches its keys from a URL, which never holds a symmetric (oct) key, "+
+				"but Config.Algorithms allows HS algorithms only: no token could verify (give it a static JWKS, or allow an asymmetric algorithm)", i, iss.URL)
+		}
 	}
 	return nil
 }

@@ -2,7 +2,7 @@ package echojwt
 
 import (
 	"errors"
-	"slices"
+	"sync/atomic"
 
 	"github.com/jwtgate/jwtgate/core"
 	"github.com/labstack/echo/v4"
@@ -69,6 +69,9 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if cfg.skip != nil && cfg.skip(c) {
+				if requireUsed.Load() {
+					c.Set(configKey, cfg) // for Require: this middleware ran
+				}
 				return next(c)
 			}
 			r := c.Request()
@@ -82,7 +85,9 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 			if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 				return cfg.fail(c, err)
 			}
-			if carry {
+			// Without claims, the configuration also tells a Require further
+			// on that this middleware ran (once any Require exists).
+			if carry || claims == nil && requireUsed.Load() {
 				c.Set(configKey, cfg)
 			}
 			if claims != nil {
@@ -104,15 +109,18 @@ func (cfg *config) fail(c echo.Context, err error) error {
 // Require returns a middleware that runs policies on the verified claims of
 // the request, set by New earlier in the chain. Without claims it answers as
 // core.Respond(core.ErrMissingToken) (401); a refusing policy gives 403
-// insufficient_scope. It uses the realm and error handler given to New.
+// insufficient_scope. It uses the realm and error handler given to New. With
+// no New in front of it (a misconfigured route), it answers 500
+// (core.ErrMiddlewareMissing) and logs that once at ERROR.
 func Require(policies ...core.Policy) echo.MiddlewareFunc {
-	policies = slices.Clone(policies)
+	req := core.NewRequirement(policies...)
+	requireUsed.Store(true)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
 			claims, _ := core.FromContext(ctx)
-			if err := core.Authorize(ctx, claims, policies...); err != nil {
-				cfg, _ := c.Get(configKey).(*config)
+			cfg, _ := c.Get(configKey).(*config)
+			if err := req.Check(ctx, claims, cfg != nil); err != nil {
 				if cfg == nil {
 					cfg = &config{}
 				}
@@ -122,6 +130,10 @@ func Require(policies ...core.Policy) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// requireUsed reports whether Require has been called: only then does a
+// request without claims carry the mark that New handled it.
+var requireUsed atomic.Bool
 
 // Claims returns the verified claims of the request, as
 // core.FromContext(c.Request().Context()) does.

@@ -2,7 +2,7 @@ package fiberjwt
 
 import (
 	"errors"
-	"slices"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -72,6 +72,9 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 	carry := cfg.realm != "" || cfg.errorHandler != nil
 	return func(c *fiber.Ctx) error {
 		if cfg.skip != nil && cfg.skip(c) {
+			if requireUsed.Load() {
+				c.Locals(configKey{}, cfg) // for Require: this middleware ran
+			}
 			return c.Next()
 		}
 		var one [1]string
@@ -81,7 +84,9 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 			return cfg.fail(c, err)
 		}
-		if carry {
+		// Without claims, the configuration also tells a Require further on
+		// that this middleware ran (once any Require exists).
+		if carry || claims == nil && requireUsed.Load() {
 			c.Locals(configKey{}, cfg)
 		}
 		if claims != nil {
@@ -142,13 +147,16 @@ func (cfg *config) fail(c *fiber.Ctx, err error) error {
 // Require returns a middleware that runs policies on the verified claims of
 // the request, set by New earlier in the chain. Without claims it answers as
 // core.Respond(core.ErrMissingToken) (401); a refusing policy gives 403
-// insufficient_scope. It uses the realm and error handler given to New.
+// insufficient_scope. It uses the realm and error handler given to New. With
+// no New in front of it (a misconfigured route), it answers 500
+// (core.ErrMiddlewareMissing) and logs that once at ERROR.
 func Require(policies ...core.Policy) fiber.Handler {
-	policies = slices.Clone(policies)
+	req := core.NewRequirement(policies...)
+	requireUsed.Store(true)
 	return func(c *fiber.Ctx) error {
 		claims, _ := Claims(c)
-		if err := core.Authorize(c.UserContext(), claims, policies...); err != nil {
-			cfg, _ := c.Locals(configKey{}).(*config)
+		cfg, _ := c.Locals(configKey{}).(*config)
+		if err := req.Check(c.UserContext(), claims, cfg != nil); err != nil {
 			if cfg == nil {
 				cfg = &config{}
 			}
@@ -157,6 +165,10 @@ func Require(policies ...core.Policy) fiber.Handler {
 		return c.Next()
 	}
 }
+
+// requireUsed reports whether Require has been called: only then does a
+// request without claims carry the mark that New handled it.
+var requireUsed atomic.Bool
 
 // Claims returns the verified claims of the request from c.Locals (they are
 // also in c.UserContext(), for core.FromContext).

@@ -2,7 +2,7 @@ package ginjwt
 
 import (
 	"errors"
-	"slices"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtgate/jwtgate/core"
@@ -67,6 +67,9 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 	carry := cfg.realm != "" || cfg.errorHandler != nil
 	return func(c *gin.Context) {
 		if cfg.skip != nil && cfg.skip(c) {
+			if requireUsed.Load() {
+				c.Set(configKey{}, cfg) // for Require: this middleware ran
+			}
 			return
 		}
 		r := c.Request
@@ -81,7 +84,9 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 			cfg.fail(c, err)
 			return
 		}
-		if carry {
+		// Without claims, the configuration also tells a Require further on
+		// that this middleware ran (once any Require exists).
+		if carry || claims == nil && requireUsed.Load() {
 			c.Set(configKey{}, cfg)
 		}
 		if claims != nil {
@@ -103,15 +108,18 @@ func (cfg *config) fail(c *gin.Context, err error) {
 // Require returns a middleware that runs policies on the verified claims of
 // the request, set by New earlier in the chain. Without claims it aborts
 // with core.Respond(core.ErrMissingToken) (401); a refusing policy gives 403
-// insufficient_scope. It uses the realm and error handler given to New.
+// insufficient_scope. It uses the realm and error handler given to New. With
+// no New in front of it (a misconfigured route), it answers 500
+// (core.ErrMiddlewareMissing) and logs that once at ERROR.
 func Require(policies ...core.Policy) gin.HandlerFunc {
-	policies = slices.Clone(policies)
+	req := core.NewRequirement(policies...)
+	requireUsed.Store(true)
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
 		claims, _ := core.FromContext(ctx)
-		if err := core.Authorize(ctx, claims, policies...); err != nil {
-			v, _ := c.Get(configKey{})
-			cfg, _ := v.(*config)
+		v, _ := c.Get(configKey{})
+		cfg, _ := v.(*config)
+		if err := req.Check(ctx, claims, cfg != nil); err != nil {
 			if cfg == nil {
 				cfg = &config{}
 			}
@@ -119,6 +127,10 @@ func Require(policies ...core.Policy) gin.HandlerFunc {
 		}
 	}
 }
+
+// requireUsed reports whether Require has been called: only then does a
+// request without claims carry the mark that New handled it.
+var requireUsed atomic.Bool
 
 // Claims returns the verified claims of the request, as
 // core.FromContext(c.Request.Context()) does.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
+	"sync/atomic"
 
 	"github.com/jwtgate/jwtgate/core"
 )
@@ -81,6 +81,9 @@ type configKey struct{}
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if m.cfg.skip != nil && m.cfg.skip(r) {
+			if requireUsed.Load() {
+				r = r.WithContext(context.WithValue(r.Context(), configKey{}, &m.cfg))
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -95,7 +98,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			m.cfg.fail(w, r, err)
 			return
 		}
-		if claims == nil && !m.carry {
+		// Without claims, the configuration also tells a Require further on
+		// that this middleware ran (once any Require exists).
+		carry := m.carry || claims == nil && requireUsed.Load()
+		if claims == nil && !carry {
 			next.ServeHTTP(w, r) // optional, no credentials
 			return
 		}
@@ -103,12 +109,16 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if claims != nil {
 			ctx = core.NewContext(ctx, claims)
 		}
-		if m.carry {
+		if carry {
 			ctx = context.WithValue(ctx, configKey{}, &m.cfg)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// requireUsed reports whether Require has been called: only then does a
+// request without claims carry the mark that the middleware handled it.
+var requireUsed atomic.Bool
 
 // fail writes the refusal of err.
 func (c *config) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -123,14 +133,18 @@ func (c *config) fail(w http.ResponseWriter, r *http.Request, err error) {
 // the request, set by a Middleware earlier in the chain. Without claims it
 // answers as core.Respond(core.ErrMissingToken) (401); a refusing policy
 // gives 403 insufficient_scope. It uses the realm and error handler of the
-// Middleware that handled the request.
+// Middleware that handled the request. With no Middleware in front of it
+// (a misconfigured route), it answers 500 (core.ErrMiddlewareMissing) and
+// logs that once at ERROR.
 func Require(policies ...core.Policy) func(http.Handler) http.Handler {
-	policies = slices.Clone(policies)
+	req := core.NewRequirement(policies...)
+	requireUsed.Store(true)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			claims, _ := core.FromContext(r.Context())
-			if err := core.Authorize(r.Context(), claims, policies...); err != nil {
-				cfg, _ := r.Context().Value(configKey{}).(*config)
+			ctx := r.Context()
+			claims, _ := core.FromContext(ctx)
+			cfg, _ := ctx.Value(configKey{}).(*config)
+			if err := req.Check(ctx, claims, cfg != nil); err != nil {
 				if cfg == nil {
 					cfg = &config{}
 				}

@@ -30,11 +30,12 @@ func TestNilVerifierRefuses(t *testing.T) {
 	}
 }
 
-func TestRequireWithoutMiddleware(t *testing.T) {
+func TestRequireWithoutMiddlewareAnswers500(t *testing.T) {
 	rec := httptest.NewRecorder()
 	nethttp.Require()(ok).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != `Bearer realm="api"` {
-		t.Errorf("got %d %q; want 401 Bearer realm=\"api\"", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	want := `{"error":"server_error","error_description":"internal server error"}`
+	if rec.Code != http.StatusInternalServerError || rec.Header().Get("WWW-Authenticate") != "" || rec.Body.String() != want {
+		t.Errorf("got %d %q %q; want 500, no challenge, %q", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body, want)
 	}
 }
 

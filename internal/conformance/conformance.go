@@ -115,6 +115,12 @@ var routes = []struct {
 
 func skipPath(path string) bool { return strings.HasPrefix(path, "/health") }
 
+// unguarded is a route with Require but without the authentication
+// middleware in front of it (a misconfiguration): its policies.
+const unguarded = "/unguarded"
+
+var unguardedPolicies = []core.Policy{core.RequireScopes("read")}
+
 // NetHTTP builds the net/http app of s.
 func NetHTTP(v *core.Verifier, s Setup) http.Handler {
 	var opts []nethttp.Option
@@ -153,6 +159,7 @@ func NetHTTP(v *core.Verifier, s Setup) http.Handler {
 		}
 		mux.Handle("GET "+rt.path, auth.Handler(h))
 	}
+	mux.Handle("GET "+unguarded, nethttp.Require(unguardedPolicies...)(echoH))
 	return mux
 }
 
@@ -179,12 +186,13 @@ func Gin(v *core.Verifier, s Setup) http.Handler {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(ginjwt.New(v, opts...))
 	echoH := func(c *gin.Context) {
 		a, okA := ginjwt.Claims(c)
 		cc, okC := core.FromContext(c.Request.Context())
 		c.Data(http.StatusOK, textType, []byte(Saw(a, okA, cc, okC)))
 	}
+	r.GET(unguarded, ginjwt.Require(unguardedPolicies...), echoH) // before Use: no middleware
+	r.Use(ginjwt.New(v, opts...))
 	for _, rt := range routes {
 		hs := []gin.HandlerFunc{echoH}
 		if rt.policies != nil {
@@ -219,19 +227,20 @@ func Echo(v *core.Verifier, s Setup) http.Handler {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.Use(echojwt.New(v, opts...))
+	auth := echojwt.New(v, opts...)
 	echoH := func(c echo.Context) error {
 		a, okA := echojwt.Claims(c)
 		cc, okC := core.FromContext(c.Request().Context())
 		return c.Blob(http.StatusOK, textType, []byte(Saw(a, okA, cc, okC)))
 	}
 	for _, rt := range routes {
-		var mw []echo.MiddlewareFunc
+		mw := []echo.MiddlewareFunc{auth}
 		if rt.policies != nil {
 			mw = append(mw, echojwt.Require(rt.policies...))
 		}
 		e.GET(rt.path, echoH, mw...)
 	}
+	e.GET(unguarded, echoH, echojwt.Require(unguardedPolicies...))
 	return e
 }
 
@@ -258,13 +267,14 @@ func Fiber(v *core.Verifier, s Setup) *fiber.App {
 		}))
 	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Use(fiberjwt.New(v, opts...))
 	echoH := func(c *fiber.Ctx) error {
 		a, okA := fiberjwt.Claims(c)
 		cc, okC := core.FromContext(c.UserContext())
 		c.Set(fiber.HeaderContentType, textType)
 		return c.SendString(Saw(a, okA, cc, okC))
 	}
+	app.Get(unguarded, fiberjwt.Require(unguardedPolicies...), echoH) // before Use: no middleware
+	app.Use(fiberjwt.New(v, opts...))
 	for _, rt := range routes {
 		hs := []fiber.Handler{echoH}
 		if rt.policies != nil {

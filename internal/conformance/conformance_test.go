@@ -160,6 +160,9 @@ func cases(f *fixture) []Case {
 		{"custom error handler", custom, Request{Path: "/me", Authorization: bearer(sign(f.other, f.access(nil)))}, customStatus, "", "", textType, "invalid_token", customBody},
 		{"custom error handler, missing", custom, Request{Path: "/me"}, customStatus, "", "", textType, "missing", customBody},
 		{"custom error handler on Require", custom, Request{Path: "/admin", Authorization: bearer(valid)}, customStatus, "", "", textType, "insufficient_scope", customBody},
+		{"Require without the middleware in front, no token", def, Request{Path: "/unguarded"}, 500, "", "", ctJSON, "", body("server_error", "internal server error")},
+		{"Require without the middleware in front, valid token", def, Request{Path: "/unguarded", Authorization: bearer(valid)}, 500, "", "", ctJSON, "", body("server_error", "internal server error")},
+		{"Require without the middleware in front ignores the error handler", custom, Request{Path: "/unguarded", Authorization: bearer(valid)}, 500, "", "", ctJSON, "", body("server_error", "internal server error")},
 		{"custom error handler, success", custom, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw},
 	}
 }

@@ -144,6 +144,9 @@ func New(ctx context.Context, c Config) (*Set, error) {
 		if err := checkStaticHMAC(keys, c.Algorithms); err != nil {
 			return nil, err
 		}
+		if err := checkStaticServes(keys, c.Algorithms); err != nil {
+			return nil, err
+		}
 		ks.install(keys)
 		ks.loadedAt = time.Now() // not logged: New's success says it
 		return ks, nil
@@ -206,6 +209,30 @@ func checkStaticHMAC(keys map[string]keyEntry, allowed alg.Set) error {
 		}
 	}
 	return nil
+}
+
+// checkStaticServes refuses a static set none of whose keys may be used with
+// an allowed algorithm: no token could ever verify against it. An empty
+// allowed (a Config without Algorithms) is not checked.
+func checkStaticServes(keys map[string]keyEntry, allowed alg.Set) error {
+	var serves alg.Set
+	for _, e := range keys {
+		serves |= e.algs
+	}
+	if allowed == 0 || serves&allowed != 0 {
+		return nil
+	}
+	var can, want []string
+	for _, a := range alg.All() {
+		if serves.Has(a) {
+			can = append(can, a.String())
+		}
+		if allowed.Has(a) {
+			want = append(want, a.String())
+		}
+	}
+	return fmt.Errorf("static JWKS: no key serves an algorithm of the allowlist (%s); its keys serve %s",
+		strings.Join(want, ", "), strings.Join(can, ", "))
 }
 
 // keySnapshot is an immutable view of one issuer's usable keys. The request

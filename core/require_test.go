@@ -1,0 +1,62 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestRequirementWithoutMiddlewareIsMisconfiguredAndLogsOnce(t *testing.T) {
+	var buf bytes.Buffer
+	r := NewRequirement(RequireScopes("read"))
+	r.logger = slog.New(slog.NewTextHandler(&buf, nil))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Check(context.Background(), nil, false); !errors.Is(err, ErrMiddlewareMissing) {
+				t.Errorf("Check without middleware: got %v; want ErrMiddlewareMissing", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := strings.Count(buf.String(), "level=ERROR"); n != 1 || !strings.Contains(buf.String(), "authentication middleware") {
+		t.Errorf("log: got %d ERROR records in %q; want 1 naming the authentication middleware", n, buf.String())
+	}
+
+	resp := Respond(ErrMiddlewareMissing, "")
+	if resp.Status != http.StatusInternalServerError || resp.WWWAuthenticate != "" || resp.RetryAfter != "" ||
+		string(resp.Body) != `{"error":"server_error","error_description":"internal server error"}` {
+		t.Errorf("Respond(ErrMiddlewareMissing): got %+v %s; want 500, no challenge, no Retry-After, a generic body", resp, resp.Body)
+	}
+	if errors.Is(ErrMiddlewareMissing, ErrInvalidToken) {
+		t.Error("ErrMiddlewareMissing matches ErrInvalidToken; want it not to")
+	}
+}
+
+func TestRequirementWithMiddlewareRunsThePolicies(t *testing.T) {
+	r := NewRequirement(RequireScopes("read"))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name          string
+		c             *Claims
+		authenticated bool
+		want          error
+	}{
+		{"no claims", nil, true, ErrMissingToken},
+		{"scope present", &Claims{Scopes: []string{"read"}}, true, nil},
+		{"scope missing", &Claims{Scopes: []string{"write"}}, true, ErrInsufficientScope},
+		{"claims put in the context by a test, no middleware", &Claims{Scopes: []string{"read"}}, false, nil},
+	} {
+		err := r.Check(ctx, tc.c, tc.authenticated)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v; want %v", tc.name, err, tc.want)
+		}
+	}
+}
