@@ -73,6 +73,12 @@ type Config struct {
 	// If nil, a client of jwtgate's own is used (never http.DefaultClient).
 	HTTPClient *http.Client
 
+	// KeySet tunes the fetching and refreshing of remote key sets (refresh
+	// interval, minimum interval between fetches caused by requests, fetch
+	// timeout, request wait). The zero value is the safe default; see
+	// KeySetConfig for each field's default and bounds.
+	KeySet KeySetConfig
+
 	// Logger receives key set events and verification failures (never a token).
 	// If nil, slog.Default() is used.
 	Logger *slog.Logger

@@ -136,6 +136,16 @@
 // Policies a route adds with an adapter's Require run after Authenticate
 // and are neither reported nor logged here.
 //
+// # Key sets
+//
+// Each issuer's key set is fetched, filtered and refreshed in the background
+// (Config.KeySet tunes the timings within safe bounds). Verifier.Ready
+// reports whether every set has loaded, for a readiness probe;
+// Verifier.KeySetStatus reports each set's fetches, failures and kids.
+// Key-set events (loaded, refresh failed, key dropped, unknown-kid fetch)
+// go to Config.Logger with the issuer and kid, never a token, and with key
+// server URLs redacted.
+//
 // # Security caveats
 //
 //   - Verify does NOT revoke tokens. A JWT stays valid until it expires:

@@ -63,7 +63,8 @@ type issuerState struct {
 // SkipAudienceCheck is set (and an audience together with
 // SkipAudienceCheck); a TokenUse other than "", "id" or "access"; TokenUse
 // together with AnyTokenUse; a negative Leeway or one above 5 minutes; a nil
-// Policy.
+// Policy; a Config.KeySet field outside its bounds (see KeySetConfig); an
+// issuer URL with a query or fragment when its JWKS is found by discovery.
 //
 // For Amazon Cognito, New refuses: an issuer URL on
 // cognito-idp.<region>.amazonaws.com whose region is empty or malformed,
@@ -133,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	for i, iss := range cfg.Issuers {
-		ks, err := keyset.New(ctx, keyset.Config{
+		kc := keyset.Config{
 			Issuer:     iss.URL,
 			JWKSURL:    iss.JWKSURL,
 			JWKS:       bytes.Clone(iss.JWKS),
@@ -141,7 +142,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			RSAAlg:     rsaAlg,
 			HTTPClient: cfg.HTTPClient,
 			Logger:     v.logger,
-		})
+		}
+		cfg.KeySet.apply(&kc)
+		ks, err := keyset.New(ctx, kc)
 		if err != nil {
 			v.closeSets()
 			return nil, fmt.Errorf("jwtgate: Config.Issuers[%d]: issuer %q: %w", i, iss.URL, err)
@@ -206,6 +209,9 @@ func (v *Verifier) checkConfig(cfg Config) error {
 	}
 	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway {
 		return fmt.Errorf("jwtgate: Config.Leeway %v is outside [0, %v]", cfg.Leeway, maxLeeway)
+	}
+	if err := cfg.KeySet.check(); err != nil {
+		return err
 	}
 	for i, p := range cfg.Policies {
 		if p == nil {

@@ -4,6 +4,7 @@
 //	GET /me       any valid access token; answers the verified claims
 //	GET /orders   an access token with the scope -scope (default orders/read)
 //	GET /admin    an access token of a member of the group "admin"
+//	GET /readyz   readiness: 200 once the issuer's key set has loaded, else 503
 //
 // Without flags it starts an embedded test issuer (core/jwttest) on a
 // loopback port and prints curl lines with a token:
@@ -58,6 +59,16 @@ func newAPI(v *core.Verifier, scope string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /public", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"message": "public"})
+	})
+	// Readiness: route traffic here only once the keys have loaded (until
+	// then every token would get 503). Ready does not wait or fetch.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := v.Ready(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			writeJSON(w, map[string]any{"ready": false})
+			return
+		}
+		writeJSON(w, map[string]any{"ready": true})
 	})
 	mux.Handle("GET /me", auth.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := core.FromContext(r.Context())

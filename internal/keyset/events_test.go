@@ -53,7 +53,7 @@ func TestKeySetEventsAreLogged(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	log := &ksLog{}
 	o := ksOpts(log)
-	o.minInterval = time.Millisecond
+	o.MinRefreshInterval = time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	lineWith := func(msg string) string {
@@ -74,7 +74,7 @@ func TestKeySetEventsAreLogged(t *testing.T) {
 	}
 
 	s.set(ksStatus(http.StatusBadGateway))
-	time.Sleep(2 * time.Millisecond) // past minInterval
+	time.Sleep(2 * time.Millisecond) // past MinRefreshInterval
 	ksWantErr(t, ks, "rotated2", "RS256", ErrUnknownKey)
 	if l := lineWith("refresh failed"); !strings.Contains(l, "issuer=https://issuer.test") ||
 		!strings.Contains(l, "consecutive_failures=1") || !strings.Contains(l, "url="+s.URL) || !strings.Contains(l, "status 502") {
@@ -87,7 +87,7 @@ func TestKeySetEventsAreLogged(t *testing.T) {
 func TestStatusReportsFetchesAndKeys(t *testing.T) {
 	s := ksNewServer(t, ksStatus(http.StatusServiceUnavailable))
 	o := ksOpts(nil)
-	o.minInterval = time.Millisecond
+	o.MinRefreshInterval = time.Millisecond
 	ks := ksRemote(t, s.URL+"/jwks?key=secret", o)
 	ksEventually(t, "two failed fetches", func() bool { return ks.Status().FetchFailures >= 2 })
 	st := ks.Status()

@@ -130,13 +130,13 @@ func (l *ksLog) String() string {
 // ksOpts are options with every interval shortened for tests.
 func ksOpts(log *ksLog) Config {
 	o := Config{
-		fetchTimeout:    500 * time.Millisecond,
-		refreshInterval: time.Hour,
-		minInterval:     200 * time.Millisecond,
-		waitMax:         time.Second,
-		retryMin:        20 * time.Millisecond,
-		retryMax:        100 * time.Millisecond,
-		retryAfterMax:   time.Second,
+		FetchTimeout:       500 * time.Millisecond,
+		RefreshInterval:    time.Hour,
+		MinRefreshInterval: 200 * time.Millisecond,
+		RequestWait:        time.Second,
+		retryMin:           20 * time.Millisecond,
+		retryMax:           100 * time.Millisecond,
+		retryAfterMax:      time.Second,
 	}
 	if log != nil {
 		o.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))

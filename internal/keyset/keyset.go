@@ -40,8 +40,8 @@ const (
 	failuresBeforeError    = 3
 )
 
-// Config configures New. The timing fields are unexported: they default
-// when zero, and only tests shorten them. Refresh timing runs on the
+// Config configures New. Timing fields default when zero; the unexported
+// ones only tests shorten. Refresh timing runs on the
 // monotonic clock, so that a fixed test clock cannot freeze key rotation.
 type Config struct {
 	Issuer  string // the exact iss value: logs, and the discovery document must name it
@@ -62,17 +62,21 @@ type Config struct {
 	HTTPClient *http.Client // lends its Transport; nil: a client of our own, never http.DefaultClient
 	Logger     *slog.Logger // nil: slog.Default()
 
-	fetchTimeout    time.Duration // total timeout of one fetch; default 5 s
-	maxBody         int64         // response body cap; default 1 MiB
-	refreshInterval time.Duration // periodic refresh without Cache-Control max-age; default 15 min
-	minMaxAge       time.Duration // lower clamp of max-age; default 1 min
-	maxMaxAge       time.Duration // upper clamp of max-age; default 1 h
-	minInterval     time.Duration // at most one on-demand (unknown kid) fetch per this; default 30 s
-	waitMax         time.Duration // a request waits at most this for an on-demand fetch; default 2 s
-	retryMin        time.Duration // first backoff after a failed fetch; default 1 s
-	retryMax        time.Duration // backoff cap; default 1 min
-	retryAfterMax   time.Duration // Retry-After is honoured up to this; default 10 min
-	insecureHTTP    bool          // allow http:// to non-loopback hosts (tests only)
+	// The tuning the verifier exports (core.KeySetConfig checks their
+	// bounds); zero means the default.
+	FetchTimeout       time.Duration // total timeout of one fetch; default 5 s
+	RefreshInterval    time.Duration // periodic refresh without Cache-Control max-age; default 15 min
+	MinRefreshInterval time.Duration // at most one on-demand (unknown kid) fetch per this; default 30 s
+	RequestWait        time.Duration // a request waits at most this for an on-demand fetch; default 2 s, at most FetchTimeout
+
+	// Fixed bounds; only tests change them.
+	maxBody       int64         // response body cap; default 1 MiB
+	minMaxAge     time.Duration // lower clamp of max-age; default 1 min
+	maxMaxAge     time.Duration // upper clamp of max-age; default 1 h
+	retryMin      time.Duration // first backoff after a failed fetch; default 1 s
+	retryMax      time.Duration // backoff cap; default 1 min
+	retryAfterMax time.Duration // Retry-After is honoured up to this; default 10 min
+	insecureHTTP  bool          // allow http:// to non-loopback hosts (tests only)
 }
 
 func (c *Config) defaults() {
@@ -84,12 +88,12 @@ func (c *Config) defaults() {
 			*d = v
 		}
 	}
-	def(&c.fetchTimeout, defaultFetchTimeout)
-	def(&c.refreshInterval, defaultRefreshInterval)
+	def(&c.FetchTimeout, defaultFetchTimeout)
+	def(&c.RefreshInterval, defaultRefreshInterval)
 	def(&c.minMaxAge, defaultMinMaxAge)
 	def(&c.maxMaxAge, defaultMaxMaxAge)
-	def(&c.minInterval, defaultMinInterval)
-	def(&c.waitMax, defaultWaitMax)
+	def(&c.MinRefreshInterval, defaultMinInterval)
+	def(&c.RequestWait, min(defaultWaitMax, c.FetchTimeout))
 	def(&c.retryMin, defaultRetryMin)
 	def(&c.retryMax, defaultRetryMax)
 	def(&c.retryAfterMax, defaultRetryAfterMax)
@@ -167,7 +171,7 @@ func New(ctx context.Context, c Config) (*Set, error) {
 	if r.firstURL == "" {
 		r.firstURL = discoveryURL(c.Issuer)
 	}
-	r.client, r.ownTransport = fetchClient(c.HTTPClient, c.fetchTimeout)
+	r.client, r.ownTransport = fetchClient(c.HTTPClient, c.FetchTimeout)
 	r.negative = make(map[string]time.Time)
 	if ctx == nil {
 		ctx = context.Background()
@@ -359,7 +363,7 @@ func (s *keySnapshot) lookup(kid string, a alg.ID) (k *Key, found bool, err erro
 }
 
 // slow handles a miss on a remote set: it joins the fetch in progress or
-// starts one (at most one per minInterval), and waits at most waitMax and
+// starts one (at most one per MinRefreshInterval), and waits at most RequestWait and
 // never past ctx.
 func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 	r := ks.remote
@@ -399,7 +403,7 @@ func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 		if !loaded {
 			last = &r.lastLoadAttempt
 		}
-		if now.Before(r.notBefore) || (!last.IsZero() && now.Sub(*last) < ks.opts.minInterval) {
+		if now.Before(r.notBefore) || (!last.IsZero() && now.Sub(*last) < ks.opts.MinRefreshInterval) {
 			ks.mu.Unlock()
 			return nil, miss()
 		}
@@ -415,7 +419,7 @@ func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 		ks.mu.Unlock()
 	}
 
-	t := time.NewTimer(ks.opts.waitMax)
+	t := time.NewTimer(ks.opts.RequestWait)
 	defer t.Stop()
 	select {
 	case <-f.done:
@@ -443,11 +447,11 @@ func (ks *Set) slow(ctx context.Context, kid string, a alg.ID) (*Key, error) {
 }
 
 // addNegativeLocked remembers that kid was missing after a fresh fetch, for
-// minInterval at most: by then the kid may trigger a fetch again, so that a
+// MinRefreshInterval at most: by then the kid may trigger a fetch again, so that a
 // kid probed before its issuer published it is not blocked for longer than
 // any other new kid (K08, K09). Every new snapshot forgets them all.
 // The cache is bounded: when full, expired entries go; if none, kid is not
-// remembered (the per-issuer minInterval still bounds fetches).
+// remembered (the per-issuer MinRefreshInterval still bounds fetches).
 func (ks *Set) addNegativeLocked(kid string, now time.Time) {
 	r := ks.remote
 	if len(r.negative) >= maxNegativeKids {
@@ -460,7 +464,7 @@ func (ks *Set) addNegativeLocked(kid string, now time.Time) {
 			return
 		}
 	}
-	r.negative[kid] = now.Add(ks.opts.minInterval)
+	r.negative[kid] = now.Add(ks.opts.MinRefreshInterval)
 }
 
 // install makes keys the current snapshot. Keys that left the set, or whose

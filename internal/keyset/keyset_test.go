@@ -392,12 +392,12 @@ func TestKeySetDefaults(t *testing.T) {
 		name      string
 		got, want time.Duration
 	}{
-		{"fetch timeout (K02)", o.fetchTimeout, 5 * time.Second},
-		{"refresh interval (K10)", o.refreshInterval, 15 * time.Minute},
+		{"fetch timeout (K02)", o.FetchTimeout, 5 * time.Second},
+		{"refresh interval (K10)", o.RefreshInterval, 15 * time.Minute},
 		{"max-age low clamp", o.minMaxAge, time.Minute},
 		{"max-age high clamp", o.maxMaxAge, time.Hour},
-		{"unknown-kid min interval (K08)", o.minInterval, 30 * time.Second},
-		{"request wait bound (K08, J02)", o.waitMax, 2 * time.Second},
+		{"unknown-kid min interval (K08)", o.MinRefreshInterval, 30 * time.Second},
+		{"request wait bound (K08, J02)", o.RequestWait, 2 * time.Second},
 		{"first backoff", o.retryMin, time.Second},
 		{"backoff cap", o.retryMax, time.Minute},
 	} {
@@ -411,7 +411,7 @@ func TestKeySetDefaults(t *testing.T) {
 	if o.Logger == nil {
 		t.Errorf("Logger: got nil; want slog.Default()")
 	}
-	c, own := fetchClient(nil, o.fetchTimeout)
+	c, own := fetchClient(nil, o.FetchTimeout)
 	if c == http.DefaultClient || own == nil || c.Transport != own || c.CheckRedirect == nil {
 		t.Errorf("default client: want a client and Transport of jwtgate's own, refusing redirects")
 	}

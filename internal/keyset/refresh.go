@@ -24,7 +24,7 @@ func (ks *Set) startLocked() *keyFlight {
 func (ks *Set) run(f *keyFlight) {
 	r := ks.remote
 	defer r.wg.Done()
-	ctx, cancel := context.WithTimeout(r.fetchCtx, ks.opts.fetchTimeout)
+	ctx, cancel := context.WithTimeout(r.fetchCtx, ks.opts.FetchTimeout)
 	res := ks.fetch(ctx)
 	cancel()
 	wasLoaded := ks.snap.Load() != nil
@@ -86,7 +86,7 @@ func (ks *Set) loop(ctx context.Context, f *keyFlight) {
 		var d time.Duration
 		if f.err == nil {
 			failures = 0
-			d = ks.opts.refreshInterval
+			d = ks.opts.RefreshInterval
 			if f.maxAge >= 0 {
 				d = min(max(f.maxAge, ks.opts.minMaxAge), ks.opts.maxMaxAge)
 			}

@@ -65,8 +65,8 @@ func TestStartsWhileTheJWKSIsDown(t *testing.T) {
 	})
 }
 
-// J02: a hanging or dripping endpoint: the request waits at most waitMax,
-// the fetch at most fetchTimeout.
+// J02: a hanging or dripping endpoint: the request waits at most RequestWait,
+// the fetch at most FetchTimeout.
 func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -100,8 +100,8 @@ func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := ksNewServer(t, h)
 			o := ksOpts(nil)
-			o.fetchTimeout = 300 * time.Millisecond
-			o.waitMax = 50 * time.Millisecond
+			o.FetchTimeout = 300 * time.Millisecond
+			o.RequestWait = 50 * time.Millisecond
 			o.retryMin = 10 * time.Millisecond
 			o.retryMax = 10 * time.Millisecond
 			ks := ksRemote(t, s.URL, o)
@@ -112,9 +112,9 @@ func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 			}
 			// The request came back while the server was still holding the fetch.
 			if active.Load() == 0 {
-				t.Errorf("the fetch ended before the request: the request was not bounded by waitMax")
+				t.Errorf("the fetch ended before the request: the request was not bounded by RequestWait")
 			}
-			// The fetch itself is abandoned at fetchTimeout and retried.
+			// The fetch itself is abandoned at FetchTimeout and retried.
 			ksEventually(t, "a retried fetch", func() bool { return s.fetches.Load() >= 2 })
 			if ks.Ready() {
 				t.Errorf("ready() = true; want false")
@@ -128,7 +128,7 @@ func TestKeepsTheLastGoodSetOnRefreshErrors(t *testing.T) {
 	var log ksLog
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(&log)
-	o.refreshInterval = 20 * time.Millisecond
+	o.RefreshInterval = 20 * time.Millisecond
 	o.retryMin = 10 * time.Millisecond
 	o.retryMax = 40 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
@@ -153,10 +153,10 @@ func TestHonoursRetryAfter(t *testing.T) {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 			o := ksOpts(nil)
-			o.refreshInterval = 10 * time.Millisecond
+			o.RefreshInterval = 10 * time.Millisecond
 			o.retryMin = 5 * time.Millisecond
 			o.retryMax = 5 * time.Millisecond
-			o.minInterval = time.Millisecond
+			o.MinRefreshInterval = time.Millisecond
 			o.retryAfterMax = 400 * time.Millisecond // Retry-After: 3600 is bounded to this
 			ks := ksRemote(t, s.URL, o)
 			ksWaitReady(t, ks)
@@ -275,7 +275,7 @@ func TestKeepsTheLastGoodSetOnBadAnswers(t *testing.T) {
 			var log ksLog
 			s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 			o := ksOpts(&log)
-			o.minInterval = time.Millisecond
+			o.MinRefreshInterval = time.Millisecond
 			ks := ksRemote(t, s.URL, o)
 			ksWaitReady(t, ks)
 			vk := ksMustKey(t, ks, "a", "RS256")
@@ -387,8 +387,8 @@ func TestRequiresHTTPSExceptForLoopback(t *testing.T) {
 	o.HTTPClient.Timeout = time.Hour // jwtgate's own timeout applies anyway
 	ks = ksRemote(t, tlsSrv.URL, o)
 	ksMustKey(t, ks, "a", "RS256")
-	if ks.remote.client.Timeout != o.fetchTimeout {
-		t.Errorf("client timeout %v; want %v", ks.remote.client.Timeout, o.fetchTimeout)
+	if ks.remote.client.Timeout != o.FetchTimeout {
+		t.Errorf("client timeout %v; want %v", ks.remote.client.Timeout, o.FetchTimeout)
 	}
 }
 
@@ -415,7 +415,7 @@ func TestARemovedKidStopsWorking(t *testing.T) {
 	var log ksLog
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"), ksECJWK(ksECPub("p256"), "c"))))
 	o := ksOpts(&log)
-	o.minInterval = time.Millisecond
+	o.MinRefreshInterval = time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	a := ksMustKey(t, ks, "a", "RS256")
@@ -448,7 +448,7 @@ func TestARemovedKidStopsWorking(t *testing.T) {
 func TestPeriodicRefreshRemovesKeys(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	o := ksOpts(nil)
-	o.refreshInterval = 10 * time.Millisecond
+	o.RefreshInterval = 10 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	a := ksMustKey(t, ks, "a", "RS256")
@@ -464,7 +464,7 @@ func TestPeriodicRefreshRemovesKeys(t *testing.T) {
 func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
-	o.minInterval = 150 * time.Millisecond
+	o.MinRefreshInterval = 150 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	base := s.fetches.Load()
@@ -513,9 +513,9 @@ func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
 		t.Errorf("%d random-kid requests did not fail with ErrUnknownKey", n)
 	}
 	fetches := s.fetches.Load() - base
-	limit := int64(elapsed/o.minInterval) + 1
+	limit := int64(elapsed/o.MinRefreshInterval) + 1
 	if fetches > limit || fetches < 1 {
-		t.Errorf("fetches during a %v flood = %d; want 1..%d (one per %v)", elapsed, fetches, limit, o.minInterval)
+		t.Errorf("fetches during a %v flood = %d; want 1..%d (one per %v)", elapsed, fetches, limit, o.MinRefreshInterval)
 	}
 	t.Logf("10000 random kids in %v: %d fetches; rotated kid accepted after %v", elapsed, fetches, rotatedAfter)
 }
@@ -527,7 +527,7 @@ func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	s := ksNewServer(t, ksServe(body))
 	o := ksOpts(nil)
-	o.minInterval = time.Hour
+	o.MinRefreshInterval = time.Hour
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	s.set(func(w http.ResponseWriter, r *http.Request) {
@@ -574,7 +574,7 @@ func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 func TestProbedFutureKidIsAcceptedOnceTheMinimumIntervalHasPassed(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
-	o.minInterval = 100 * time.Millisecond
+	o.MinRefreshInterval = 100 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	ksWantErr(t, ks, "future", "RS256", ErrUnknownKey) // the probe: one fetch, "future" is missing
@@ -593,7 +593,7 @@ func TestProbedFutureKidIsAcceptedOnceTheMinimumIntervalHasPassed(t *testing.T) 
 func TestNewSnapshotForgetsMissingKids(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
-	o.minInterval = time.Hour
+	o.MinRefreshInterval = time.Hour
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	ksWantErr(t, ks, "future", "RS256", ErrUnknownKey)
@@ -625,8 +625,8 @@ func TestKeySetContext(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) })
 	o := ksOpts(nil)
-	o.waitMax = time.Minute
-	o.fetchTimeout = time.Minute
+	o.RequestWait = time.Minute
+	o.FetchTimeout = time.Minute
 	ks := ksRemote(t, s.URL, o)
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -740,7 +740,7 @@ func TestRefreshesAtTheClampedMaxAge(t *testing.T) {
 		ksServe(body)(w, r)
 	})
 	o := ksOpts(nil)
-	o.refreshInterval = time.Hour
+	o.RefreshInterval = time.Hour
 	o.minMaxAge = 20 * time.Millisecond // max-age=0 is raised to this
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
@@ -768,7 +768,7 @@ func TestKeySetCloseStopsGoroutines(t *testing.T) {
 		ksServe(body)(w, r)
 	}))
 	o := ksOpts(nil)
-	o.refreshInterval = 5 * time.Millisecond
+	o.RefreshInterval = 5 * time.Millisecond
 
 	// Stopped by close.
 	src, err := ksNew(context.Background(), ksIssuer{URL: "https://i", JWKSURL: s.URL}, o)
@@ -810,7 +810,7 @@ func TestKeySetCloseStopsGoroutines(t *testing.T) {
 
 	// Closed while a fetch hangs: close does not wait for the fetch timeout.
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	o.fetchTimeout = time.Minute
+	o.FetchTimeout = time.Minute
 	src3, err := ksNew(context.Background(), ksIssuer{URL: "https://i", JWKSURL: hang.URL}, o)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ func TestKeySetKeyfunc(t *testing.T) {
 	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"),
 		ksWith(ksRSAJWK(ksRSAPub("rsaC"), "enc"), "use", "enc"))))
 	o := ksOpts(nil)
-	o.minInterval = time.Millisecond
+	o.MinRefreshInterval = time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	kf, err := ks.Keyfunc(t.Context())
 	if err != nil {
