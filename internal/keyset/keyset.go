@@ -323,8 +323,9 @@ var (
 )
 
 // Key returns the key for kid that may be used with a (a is already on the
-// verifier's allowlist). kid "" is allowed only when the set holds exactly
-// one key (docs/SECURITY.md H04). Errors wrap ErrUnknownKey, ErrUnavailable
+// verifier's allowlist). kid "" means the token has no kid, and is allowed
+// only when the set holds exactly one key (docs/SECURITY.md H04); the caller
+// refuses a kid that is present but empty before asking. Errors wrap ErrUnknownKey, ErrUnavailable
 // when no set was ever loaded, or the caller's context error.
 //
 // A hit on the current snapshot takes no lock and makes no allocation; a miss
