@@ -7,7 +7,8 @@
 //
 // Metrics: jwtgate_requests_total{class,reason,issuer} and
 // jwtgate_cache_requests_total{result} are counted by the
-// core.Config.OnResult hook (metrics.go).
+// core.Config.OnResult hook (metrics.go); jwtgate_keyset_* are read from
+// Verifier.KeySetStatus at scrape time (keysets.go).
 //
 // Without flags it starts an embedded test issuer (core/jwttest) on a
 // loopback port and prints curl lines with a token:
@@ -56,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer v.Close()
+	if err := reg.Register(NewKeySetCollector(v)); err != nil {
+		return err
+	}
 
 	return env.ServeHTTP(ctx, stdout, newAPI(v, reg, env.Scope))
 }

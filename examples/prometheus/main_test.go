@@ -119,3 +119,71 @@ func scrape(t *testing.T, url string) map[string]float64 {
 	}
 	return out
 }
+
+// TestKeySetCollector scrapes the key-set metrics of a remote issuer that
+// loaded and of one whose key server fails.
+func TestKeySetCollector(t *testing.T) {
+	key := jwttest.NewKey("ES256", "k1")
+	idp := jwttest.NewServer(key)
+	defer idp.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer down.Close()
+	const downIss = "https://down.example"
+
+	v, err := core.New(context.Background(), core.Config{
+		Issuers: []core.Issuer{
+			{URL: idp.URL, JWKSURL: idp.JWKSURL()},
+			{URL: downIss, JWKSURL: down.URL},
+		},
+		Audience: []string{"orders-api"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := v.KeySetStatus()
+		if st[0].Loaded && st[1].FetchFailures > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("key sets did not settle: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	reg := prometheus.NewRegistry()
+	c := NewKeySetCollector(v)
+	last := v.KeySetStatus()[0].LastSuccess
+	c.now = func() time.Time { return last.Add(42 * time.Second) }
+	reg.MustRegister(c)
+	srv := httptest.NewServer(newAPI(v, reg, "orders/read"))
+	defer srv.Close()
+
+	got := scrape(t, srv.URL+"/metrics")
+	up, dn := `{issuer="`+idp.URL+`"}`, `{issuer="`+downIss+`"}`
+	for series, want := range map[string]float64{
+		"jwtgate_keyset_loaded" + up:               1,
+		"jwtgate_keyset_keys" + up:                 1,
+		"jwtgate_keyset_age_seconds" + up:          42,
+		"jwtgate_keyset_consecutive_failures" + up: 0,
+		"jwtgate_keyset_fetch_failures_total" + up: 0,
+		"jwtgate_keyset_loaded" + dn:               0,
+		"jwtgate_keyset_keys" + dn:                 0,
+	} {
+		if g, ok := got[series]; !ok || g != want {
+			t.Errorf("%s: got %v (present: %v); want %v", series, g, ok, want)
+		}
+	}
+	for _, series := range []string{"jwtgate_keyset_consecutive_failures" + dn, "jwtgate_keyset_fetch_failures_total" + dn} {
+		if g := got[series]; g < 1 {
+			t.Errorf("%s: got %v; want at least 1", series, g)
+		}
+	}
+	if _, ok := got["jwtgate_keyset_age_seconds"+dn]; ok {
+		t.Errorf("got an age for a set that never loaded; want none")
+	}
+}
