@@ -61,6 +61,16 @@ func TestNewErrorsHaveOnePrefix(t *testing.T) {
 		{"token use", with(func(c *Config) { c.TokenUse = "refresh" })},
 		{"leeway", with(func(c *Config) { c.Leeway = -1 })},
 		{"nil policy", with(func(c *Config) { c.Policies = []Policy{nil} })},
+		{"cognito without token use", with(func(c *Config) { c.Issuers[0] = Cognito("eu-west-1", "eu-west-1_abc") })},
+		{"cognito region mismatch", with(func(c *Config) {
+			c.Issuers[0] = Cognito("eu-west-1", "us-east-1_abc")
+			c.TokenUse = "access"
+		})},
+		{"HS only with a remote set", with(func(c *Config) {
+			c.Issuers[0] = Issuer{URL: "https://idp.test"}
+			c.Algorithms = []string{"HS256"}
+		})},
+		{"issuer token use", with(func(c *Config) { c.Issuers[0].TokenUse = "refresh" })},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
