@@ -79,8 +79,8 @@ const (
 	ReasonExpired = "expired"
 	// ReasonNotYetValid: nbf or iat lies in the future (ErrTokenNotYetValid).
 	ReasonNotYetValid = "not_yet_valid"
-	// ReasonSignature: the signature did not verify, or its algorithm is not
-	// accepted (ErrInvalidSignature).
+	// ReasonSignature: the signature did not verify with the issuer's key
+	// (ErrInvalidSignature).
 	ReasonSignature = "signature"
 	// ReasonUnknownKey: no key of the issuer matches the token's kid and alg
 	// (ErrUnknownKey).
@@ -94,8 +94,9 @@ const (
 	// (ErrInvalidTokenUse).
 	ReasonTokenUse = "token_use"
 	// ReasonMalformed: the token is malformed or broke a rule that has no
-	// narrower reason (a refused header, no exp, a claim of the wrong type,
-	// a policy error that does not wrap ErrInsufficientScope).
+	// narrower reason (a refused header, an algorithm off the allowlist, no
+	// exp, a claim of the wrong type, a policy error that does not wrap
+	// ErrInsufficientScope).
 	ReasonMalformed = "malformed"
 	// ReasonKeys: the issuer's key set has never loaded (ErrKeysUnavailable).
 	ReasonKeys = "keys"
