@@ -72,6 +72,8 @@ func obCases() []obCase {
 			Result{Class: ClassInvalidRequest}},
 		{"malformed", bearer("a.b"), "", nil,
 			Result{Class: ClassInvalidToken, Reason: ReasonMalformed, Cache: CacheMiss}},
+		{"algorithm off the allowlist", bearer(jwttest.NewKey("HS256", k.Kid).Sign(ok)), "", nil,
+			Result{Class: ClassInvalidToken, Reason: ReasonMalformed, Issuer: vtIss, Cache: CacheMiss}},
 		{"expired", bearer(k.Sign(with("exp", vtNow.Unix()-1))), "", nil,
 			Result{Class: ClassInvalidToken, Reason: ReasonExpired, Issuer: vtIss, Cache: CacheMiss}},
 		{"not yet valid", bearer(k.Sign(with("nbf", vtNow.Unix()+600))), "", nil,
