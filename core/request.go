@@ -19,7 +19,8 @@ var errNoVerifier = fmt.Errorf("%w: no verifier configured", ErrKeysUnavailable)
 
 // Authenticate is what every adapter calls for a request: it picks the token
 // from the values of the Authorization header or from the value of the
-// configured cookie, and verifies it.
+// configured cookie, and verifies it. It is AuthenticateCredentials with
+// those two sources only.
 //
 //   - authorization is every value of the Authorization header; BearerToken
 //     decides (two headers or a malformed one: ErrInvalidRequest; another
@@ -41,18 +42,50 @@ var errNoVerifier = fmt.Errorf("%w: no verifier configured", ErrKeysUnavailable)
 // change during the call. A nil v refuses every request with an error that
 // matches ErrKeysUnavailable (503), never a panic.
 func (v *Verifier) Authenticate(ctx context.Context, authorization []string, cookie string) (*Claims, error) {
-	token, err := bearerToken(authorization) // the b64token check follows
-	switch {
-	case err == nil:
-		if cookie != "" {
-			return nil, v.refused(ctx, "", "", ErrInvalidRequest)
-		}
-	case !errors.Is(err, ErrMissingToken):
+	return v.AuthenticateCredentials(ctx, Credentials{Authorization: authorization, Cookie: cookie})
+}
+
+// Credentials are the parts of a request a token may come from, as an
+// adapter read them, and the rules to read them by. The adapters fill the
+// parts their options configure (WithCookie, WithQueryToken, WithBareToken);
+// the zero value of each part means "not configured" or "absent".
+type Credentials struct {
+	// Authorization is every value of the Authorization header.
+	Authorization []string
+
+	// Cookie is the configured cookie's value as CookieValue returns it; ""
+	// means no cookie.
+	Cookie string
+
+	// Query is every value of the configured query parameter, decoded; nil
+	// means the parameter is absent (or not configured). Tokens in URLs leak
+	// into access logs, proxies, browser history and Referer headers (RFC
+	// 6750 §2.3, §5.3): read them only where a client cannot send a header,
+	// such as the browser WebSocket API, with short-lived tokens.
+	Query []string
+
+	// BareToken also accepts an Authorization value that is a token alone,
+	// without the "Bearer" scheme, as API Gateway's authorizers do. A value
+	// with a space or tab in it (another scheme and its credentials, such as
+	// Basic) is still no credentials.
+	BareToken bool
+}
+
+// AuthenticateCredentials picks the token of cr and verifies it, as
+// Authenticate does, with two more sources:
+//
+//   - With BareToken, an Authorization value that has no scheme (no space
+//     or tab, not "Bearer") is taken as the token.
+//   - A Query value is a token. Two values of the parameter, or an empty
+//     one, are ErrInvalidRequest.
+//   - A token in more than one place (header, cookie, query) is
+//     ErrInvalidRequest (RFC 6750 §2: one method only).
+//
+// Every token, whatever its source, must be a b64token.
+func (v *Verifier) AuthenticateCredentials(ctx context.Context, cr Credentials) (*Claims, error) {
+	token, err := cr.token() // the b64token check follows
+	if err != nil {
 		return nil, v.refused(ctx, "", "", err)
-	case cookie != "":
-		token = cookie
-	default:
-		return nil, v.refused(ctx, "", "", ErrMissingToken)
 	}
 	// The b64token check reads every byte of the token. The verified-token
 	// cache holds exact strings of tokens that passed Verify's stricter
@@ -73,6 +106,53 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization []string, coo
 		v.accepted(ctx, c, hit)
 	}
 	return c, nil
+}
+
+// token picks the token of cr, without the b64token check: exactly one
+// source may carry one.
+func (cr *Credentials) token() (string, error) {
+	token, err := bearerToken(cr.Authorization)
+	if cr.BareToken && errors.Is(err, ErrMissingToken) {
+		token, err = bareToken(cr.Authorization)
+	}
+	found := false
+	switch {
+	case err == nil:
+		found = true
+	case !errors.Is(err, ErrMissingToken):
+		return "", err
+	}
+	if cr.Cookie != "" {
+		if found {
+			return "", ErrInvalidRequest
+		}
+		token, found = cr.Cookie, true
+	}
+	if cr.Query != nil {
+		if found || len(cr.Query) != 1 || cr.Query[0] == "" {
+			return "", ErrInvalidRequest
+		}
+		token, found = cr.Query[0], true
+	}
+	if !found {
+		return "", ErrMissingToken
+	}
+	return token, nil
+}
+
+// bareToken returns the one non-empty Authorization value when it is a
+// token alone (no space or tab inside), or ErrMissingToken. bearerToken has
+// already refused two values and found no Bearer credentials.
+func bareToken(authorization []string) (string, error) {
+	for _, v := range authorization {
+		if v = trimOWS(v); v != "" {
+			if strings.ContainsAny(v, " \t") {
+				return "", ErrMissingToken // another scheme and its credentials
+			}
+			return v, nil
+		}
+	}
+	return "", ErrMissingToken
 }
 
 // BearerToken extracts the token from all values of the Authorization

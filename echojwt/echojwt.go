@@ -15,6 +15,9 @@ type config struct {
 	realm        string
 	optional     bool
 	cookie       string
+	query        string // WithQueryToken
+	bare         bool   // WithBareToken
+	contextKey   string // WithContextKey
 	skip         func(echo.Context) bool
 	errorHandler func(echo.Context, error) error
 }
@@ -33,6 +36,32 @@ func WithCredentialsOptional() Option { return func(c *config) { c.optional = tr
 // twice, is refused with 400 invalid_request. If name is empty, no cookie is
 // read.
 func WithCookie(name string) Option { return func(c *config) { c.cookie = name } }
+
+// WithQueryToken reads the token also from the query parameter param, for
+// clients that cannot send headers (the browser WebSocket API). A token in
+// both the Authorization header (or cookie) and the query, or the parameter
+// sent twice or empty, is refused with 400 invalid_request. If param is
+// empty, the query is not read (the default).
+//
+// Use it only where a header is impossible (RFC 6750 §2.3): a URL ends up
+// in access logs, proxy logs, browser history and Referer headers, so a
+// token in it can be replayed by whoever reads them until it expires. Keep
+// such tokens short-lived, keep the parameter out of your own logs, and
+// answer with Cache-Control: private.
+func WithQueryToken(param string) Option { return func(c *config) { c.query = param } }
+
+// WithBareToken also accepts an Authorization header that holds the token
+// alone, without the "Bearer" scheme, as API Gateway's authorizers do (for
+// clients migrating from them). "Bearer <token>" still works; a value with
+// a space in it (another scheme, such as Basic) is still no credentials. Off
+// by default.
+func WithBareToken() Option { return func(c *config) { c.bare = true } }
+
+// WithContextKey also stores the verified claims (a *core.Claims) under key
+// in the Echo context (c.Set), where handlers written for other JWT middleware look (such as
+// c.Get("user")). Claims and core.FromContext work either way. If key is empty,
+// nothing more is stored (the default).
+func WithContextKey(key string) Option { return func(c *config) { c.contextKey = key } }
 
 // WithSkip lets requests for which skip returns true through without any
 // check and without claims (health checks, CORS preflight). If nil, no
@@ -81,7 +110,13 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 			if cfg.cookie != "" {
 				cookie, _ = core.CookieValue(r.Header["Cookie"], cfg.cookie)
 			}
-			claims, err := v.Authenticate(r.Context(), r.Header["Authorization"], cookie)
+			var query []string
+			if cfg.query != "" {
+				query = c.QueryParams()[cfg.query]
+			}
+			claims, err := v.AuthenticateCredentials(r.Context(), core.Credentials{
+				Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
+			})
 			if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 				return cfg.fail(c, err)
 			}
@@ -92,6 +127,9 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 			}
 			if claims != nil {
 				c.SetRequest(r.WithContext(core.NewContext(r.Context(), claims)))
+				if cfg.contextKey != "" {
+					c.Set(cfg.contextKey, claims)
+				}
 			}
 			return next(c)
 		}

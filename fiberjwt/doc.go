@@ -53,6 +53,12 @@
 // at least 16 KiB (fiber.Config{ReadBufferSize: 16 << 10}), more if requests
 // also carry large cookies.
 //
-// The middleware does NOT accept tokens from the query string or a form body
-// (RFC 6750 §2.2–2.3); a cookie is read only when WithCookie names it.
+// By default the middleware reads the Authorization header's Bearer
+// credentials only. It never reads a form body (RFC 6750 §2.2); a cookie is
+// read only when WithCookie names it, a query parameter only when
+// WithQueryToken names it (RFC 6750 §2.3: for WebSockets, with its risks),
+// and a token without the "Bearer" scheme only with WithBareToken. A token
+// in two places is refused with 400 invalid_request.//
+// WithContextKey("user") also puts the claims in the context's locals, for
+// handlers that read c.Locals("user").
 package fiberjwt

@@ -32,6 +32,13 @@
 // when the request carries no verified claims (a skipped request, or an
 // optional one without a token).
 //
-// The middleware does NOT accept tokens from the query string or a form body
-// (RFC 6750 §2.2–2.3); a cookie is read only when WithCookie names it.
+// By default the middleware reads the Authorization header's Bearer
+// credentials only. It never reads a form body (RFC 6750 §2.2); a cookie is
+// read only when WithCookie names it, a query parameter only when
+// WithQueryToken names it (RFC 6750 §2.3: for WebSockets, with its risks),
+// and a token without the "Bearer" scheme only with WithBareToken. A token
+// in two places is refused with 400 invalid_request.//
+// net/http has no per-request store besides the request context, so the
+// claims live there only (core.FromContext, Claims); the other adapters'
+// WithContextKey has no net/http counterpart.
 package nethttp

@@ -16,6 +16,8 @@ type config struct {
 	realm        string
 	optional     bool
 	cookie       string
+	query        string // WithQueryToken
+	bare         bool   // WithBareToken
 	skip         func(*http.Request) bool
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 }
@@ -34,6 +36,26 @@ func WithCredentialsOptional() Option { return func(c *config) { c.optional = tr
 // twice, is refused with 400 invalid_request. If name is empty, no cookie is
 // read.
 func WithCookie(name string) Option { return func(c *config) { c.cookie = name } }
+
+// WithQueryToken reads the token also from the query parameter param, for
+// clients that cannot send headers (the browser WebSocket API). A token in
+// both the Authorization header (or cookie) and the query, or the parameter
+// sent twice or empty, is refused with 400 invalid_request. If param is
+// empty, the query is not read (the default).
+//
+// Use it only where a header is impossible (RFC 6750 §2.3): a URL ends up
+// in access logs, proxy logs, browser history and Referer headers, so a
+// token in it can be replayed by whoever reads them until it expires. Keep
+// such tokens short-lived, keep the parameter out of your own logs, and
+// answer with Cache-Control: private.
+func WithQueryToken(param string) Option { return func(c *config) { c.query = param } }
+
+// WithBareToken also accepts an Authorization header that holds the token
+// alone, without the "Bearer" scheme, as API Gateway's authorizers do (for
+// clients migrating from them). "Bearer <token>" still works; a value with
+// a space in it (another scheme, such as Basic) is still no credentials. Off
+// by default.
+func WithBareToken() Option { return func(c *config) { c.bare = true } }
 
 // WithSkip lets requests for which skip returns true through without any
 // check and without claims (health checks, CORS preflight). If nil, no
@@ -93,7 +115,13 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if m.cfg.cookie != "" {
 			cookie, _ = core.CookieValue(r.Header["Cookie"], m.cfg.cookie)
 		}
-		claims, err := m.v.Authenticate(r.Context(), r.Header["Authorization"], cookie)
+		var query []string
+		if m.cfg.query != "" {
+			query = r.URL.Query()[m.cfg.query]
+		}
+		claims, err := m.v.AuthenticateCredentials(r.Context(), core.Credentials{
+			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: m.cfg.bare,
+		})
 		if err != nil && !(m.cfg.optional && errors.Is(err, core.ErrMissingToken)) {
 			m.cfg.fail(w, r, err)
 			return

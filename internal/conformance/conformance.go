@@ -28,6 +28,9 @@ type Setup struct {
 	Cookie       string // WithCookie when not empty
 	Skip         bool   // WithSkip(path has prefix "/health")
 	ErrorHandler bool   // WithErrorHandler(the custom handler below)
+	Query        string // WithQueryToken when not empty
+	Bare         bool   // WithBareToken
+	ContextKey   string // WithContextKey when not empty (net/http has the request context only)
 }
 
 // Request is one request of a case.
@@ -94,6 +97,22 @@ func Saw(fromAdapter *core.Claims, okAdapter bool, fromContext *core.Claims, okC
 		strings.Join(c.Scopes, ","), strings.Join(c.Groups, ","))
 }
 
+// Stored renders whether the framework's own store held the claims under
+// key (WithContextKey), as v: "" when key is empty or the request has no
+// claims and nothing is stored.
+func Stored(key string, v any, claims *core.Claims) string {
+	if key == "" {
+		return ""
+	}
+	if c, _ := v.(*core.Claims); c != nil && c == claims {
+		return " stored=" + key
+	}
+	if v == nil && claims == nil {
+		return ""
+	}
+	return " stored value differs from the claims"
+}
+
 // The answers of the custom error handler and the echo handler.
 const (
 	customStatus = http.StatusTeapot
@@ -136,6 +155,12 @@ func NetHTTP(v *core.Verifier, s Setup) http.Handler {
 	if s.Skip {
 		opts = append(opts, nethttp.WithSkip(func(r *http.Request) bool { return skipPath(r.URL.Path) }))
 	}
+	if s.Query != "" {
+		opts = append(opts, nethttp.WithQueryToken(s.Query))
+	}
+	if s.Bare {
+		opts = append(opts, nethttp.WithBareToken())
+	}
 	if s.ErrorHandler {
 		opts = append(opts, nethttp.WithErrorHandler(func(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("X-Error", ErrorCode(err))
@@ -149,7 +174,11 @@ func NetHTTP(v *core.Verifier, s Setup) http.Handler {
 		a, okA := nethttp.Claims(r)
 		c, okC := core.FromContext(r.Context())
 		w.Header().Set("Content-Type", textType)
-		_, _ = io.WriteString(w, Saw(a, okA, c, okC))
+		var stored any // net/http's only store is the request context
+		if okC {
+			stored = c
+		}
+		_, _ = io.WriteString(w, Saw(a, okA, c, okC)+Stored(s.ContextKey, stored, a))
 	})
 	mux := http.NewServeMux()
 	for _, rt := range routes {
@@ -178,6 +207,15 @@ func Gin(v *core.Verifier, s Setup) http.Handler {
 	if s.Skip {
 		opts = append(opts, ginjwt.WithSkip(func(c *gin.Context) bool { return skipPath(c.Request.URL.Path) }))
 	}
+	if s.Query != "" {
+		opts = append(opts, ginjwt.WithQueryToken(s.Query))
+	}
+	if s.Bare {
+		opts = append(opts, ginjwt.WithBareToken())
+	}
+	if s.ContextKey != "" {
+		opts = append(opts, ginjwt.WithContextKey(s.ContextKey))
+	}
 	if s.ErrorHandler {
 		opts = append(opts, ginjwt.WithErrorHandler(func(c *gin.Context, err error) {
 			c.Header("X-Error", ErrorCode(err))
@@ -189,7 +227,11 @@ func Gin(v *core.Verifier, s Setup) http.Handler {
 	echoH := func(c *gin.Context) {
 		a, okA := ginjwt.Claims(c)
 		cc, okC := core.FromContext(c.Request.Context())
-		c.Data(http.StatusOK, textType, []byte(Saw(a, okA, cc, okC)))
+		var stored any
+		if s.ContextKey != "" {
+			stored, _ = c.Get(s.ContextKey)
+		}
+		c.Data(http.StatusOK, textType, []byte(Saw(a, okA, cc, okC)+Stored(s.ContextKey, stored, a)))
 	}
 	r.GET(unguarded, ginjwt.Require(unguardedPolicies...), echoH) // before Use: no middleware
 	r.Use(ginjwt.New(v, opts...))
@@ -218,6 +260,15 @@ func Echo(v *core.Verifier, s Setup) http.Handler {
 	if s.Skip {
 		opts = append(opts, echojwt.WithSkip(func(c echo.Context) bool { return skipPath(c.Request().URL.Path) }))
 	}
+	if s.Query != "" {
+		opts = append(opts, echojwt.WithQueryToken(s.Query))
+	}
+	if s.Bare {
+		opts = append(opts, echojwt.WithBareToken())
+	}
+	if s.ContextKey != "" {
+		opts = append(opts, echojwt.WithContextKey(s.ContextKey))
+	}
 	if s.ErrorHandler {
 		opts = append(opts, echojwt.WithErrorHandler(func(c echo.Context, err error) error {
 			c.Response().Header().Set("X-Error", ErrorCode(err))
@@ -231,7 +282,11 @@ func Echo(v *core.Verifier, s Setup) http.Handler {
 	echoH := func(c echo.Context) error {
 		a, okA := echojwt.Claims(c)
 		cc, okC := core.FromContext(c.Request().Context())
-		return c.Blob(http.StatusOK, textType, []byte(Saw(a, okA, cc, okC)))
+		var stored any
+		if s.ContextKey != "" {
+			stored = c.Get(s.ContextKey)
+		}
+		return c.Blob(http.StatusOK, textType, []byte(Saw(a, okA, cc, okC)+Stored(s.ContextKey, stored, a)))
 	}
 	for _, rt := range routes {
 		mw := []echo.MiddlewareFunc{auth}
@@ -259,6 +314,15 @@ func Fiber(v *core.Verifier, s Setup) *fiber.App {
 	if s.Skip {
 		opts = append(opts, fiberjwt.WithSkip(func(c *fiber.Ctx) bool { return skipPath(c.Path()) }))
 	}
+	if s.Query != "" {
+		opts = append(opts, fiberjwt.WithQueryToken(s.Query))
+	}
+	if s.Bare {
+		opts = append(opts, fiberjwt.WithBareToken())
+	}
+	if s.ContextKey != "" {
+		opts = append(opts, fiberjwt.WithContextKey(s.ContextKey))
+	}
 	if s.ErrorHandler {
 		opts = append(opts, fiberjwt.WithErrorHandler(func(c *fiber.Ctx, err error) error {
 			c.Set("X-Error", ErrorCode(err))
@@ -271,7 +335,11 @@ func Fiber(v *core.Verifier, s Setup) *fiber.App {
 		a, okA := fiberjwt.Claims(c)
 		cc, okC := core.FromContext(c.UserContext())
 		c.Set(fiber.HeaderContentType, textType)
-		return c.SendString(Saw(a, okA, cc, okC))
+		var stored any
+		if s.ContextKey != "" {
+			stored = c.Locals(s.ContextKey)
+		}
+		return c.SendString(Saw(a, okA, cc, okC) + Stored(s.ContextKey, stored, a))
 	}
 	app.Get(unguarded, fiberjwt.Require(unguardedPolicies...), echoH) // before Use: no middleware
 	app.Use(fiberjwt.New(v, opts...))

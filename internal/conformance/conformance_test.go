@@ -111,6 +111,8 @@ func cases(f *fixture) []Case {
 	scope := body("insufficient_scope", "the token does not grant access to this resource")
 	def, cookie, skip, opt := Setup{}, Setup{Cookie: "session"}, Setup{Skip: true}, Setup{Optional: true}
 	realm, custom := Setup{Realm: "orders"}, Setup{ErrorHandler: true}
+	query, bare, key := Setup{Query: "access_token"}, Setup{Bare: true}, Setup{ContextKey: "user"}
+	queryCookie := Setup{Query: "access_token", Cookie: "session"}
 	return []Case{
 		{"B04 no header", def, Request{Path: "/me"}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
 		{"B04 other scheme", def, Request{Path: "/me", Authorization: []string{"Basic dXNlcjpwYXNz"}}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
@@ -163,6 +165,26 @@ func cases(f *fixture) []Case {
 		{"Require without the middleware in front, no token", def, Request{Path: "/unguarded"}, 500, "", "", ctJSON, "", body("server_error", "internal server error")},
 		{"Require without the middleware in front, valid token", def, Request{Path: "/unguarded", Authorization: bearer(valid)}, 500, "", "", ctJSON, "", body("server_error", "internal server error")},
 		{"Require without the middleware in front ignores the error handler", custom, Request{Path: "/unguarded", Authorization: bearer(valid)}, 500, "", "", ctJSON, "", body("server_error", "internal server error")},
+		{"query token ignored without WithQueryToken", def, Request{Path: "/me?access_token=" + valid}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"query token", query, Request{Path: "/me?access_token=" + valid}, 200, "", "", textType, "", aliceSaw},
+		{"query setup, header still works", query, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw},
+		{"query setup, no credentials", query, Request{Path: "/me"}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"B03 token in header and query", query, Request{Path: "/me?access_token=" + valid, Authorization: bearer(valid)}, 400, `Bearer realm="api", error="invalid_request"`, "", ctJSON, "", badReq},
+		{"B03 query parameter twice", query, Request{Path: "/me?access_token=" + valid + "&access_token=" + valid}, 400, `Bearer realm="api", error="invalid_request"`, "", ctJSON, "", badReq},
+		{"empty query parameter", query, Request{Path: "/me?access_token="}, 400, `Bearer realm="api", error="invalid_request"`, "", ctJSON, "", badReq},
+		{"query token that does not verify", query, Request{Path: "/me?access_token=" + sign(f.other, f.access(nil))}, 401, chal + `"the token signature is invalid"`, "", ctJSON, "", body("invalid_token", "the token signature is invalid")},
+		{"query token on a Require route", query, Request{Path: "/admin?access_token=" + valid}, 403, `Bearer realm="api", error="insufficient_scope", scope="admin"`, "", ctJSON, "", scope},
+		{"B03 token in cookie and query", queryCookie, Request{Path: "/me?access_token=" + valid, Cookie: []string{"session=" + valid}}, 400, `Bearer realm="api", error="invalid_request"`, "", ctJSON, "", badReq},
+
+		{"bare token ignored without WithBareToken", def, Request{Path: "/me", Authorization: []string{valid}}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"bare token", bare, Request{Path: "/me", Authorization: []string{valid}}, 200, "", "", textType, "", aliceSaw},
+		{"bare setup, Bearer still works", bare, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw},
+		{"bare setup, another scheme", bare, Request{Path: "/me", Authorization: []string{"Basic dXNlcjpwYXNz"}}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"bare token that does not verify", bare, Request{Path: "/me", Authorization: []string{sign(f.other, f.access(nil))}}, 401, chal + `"the token signature is invalid"`, "", ctJSON, "", body("invalid_token", "the token signature is invalid")},
+
+		{"claims under a context key", key, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw + " stored=user"},
+		{"context key setup, no credentials", key, Request{Path: "/me"}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+
 		{"custom error handler, success", custom, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw},
 	}
 }
