@@ -67,8 +67,8 @@ func TestCacheKeepsItsOwnToken(t *testing.T) {
 	}
 }
 
-// TestCacheSameEndIsAMiss: tokens that share their last bytes share an index
-// slot; the stored token is compared in full, so the other token misses.
+// TestCacheSameEndIsAMiss: tokens that share their last bytes share a hash;
+// the stored token is compared in full, so each finds only its own entry.
 func TestCacheSameEndIsAMiss(t *testing.T) {
 	c := newTokenCache(64, cacheBudget)
 	tail := strings.Repeat("s", hashSpan)
@@ -80,8 +80,12 @@ func TestCacheSameEndIsAMiss(t *testing.T) {
 		t.Fatalf("after a: get(a) = %p, get(b) = %p; want %p, nil", c.get(a), c.get(b), ea)
 	}
 	c.put(b, eb, now)
-	if c.get(b) != eb || c.get(a) != nil {
-		t.Fatalf("after b: get(b) = %p, get(a) = %p; want %p, nil", c.get(b), c.get(a), eb)
+	if c.get(b) != eb || c.get(a) != ea {
+		t.Fatalf("after b: get(b) = %p, get(a) = %p; want %p, %p", c.get(b), c.get(a), eb, ea)
+	}
+	c.remove(a, ea)
+	if c.get(a) != nil || c.get(b) != eb {
+		t.Fatalf("after removing a: get(a) = %p, get(b) = %p; want nil, %p", c.get(a), c.get(b), eb)
 	}
 	if short := "x.y.z"; c.get(short) != nil {
 		t.Fatal("short token found")

@@ -31,16 +31,29 @@ const entryOverhead = 512
 // entries of maximal size, so that no shard is too small for any token.
 const minShardBudget = 256 << 10
 
-// maxCacheShards bounds the number of shards. Each shard has its own lock,
-// so concurrent hits on different tokens rarely touch the same lock.
+// maxCacheShards bounds the number of shards. Each shard has its own lock
+// for insertions and evictions; hits take no lock at all.
 const maxCacheShards = 64
 
+// shardBits is how many low bits of a hash may choose the shard; the bits
+// above them choose the slot in the shard's table.
+const shardBits = 8
+
 // tokenCache is the verified-token cache. It maps the exact token string to
-// the claims it verified to, bounded by entries and by bytes (cacheBudget), with CLOCK (second-chance)
-// eviction per shard: a hit sets a reference bit under the shard's read
-// lock; an insertion sweeps the shard's ring, giving referenced entries a
-// second chance and taking expired entries (or entries whose key was removed)
-// first. Entries are keyed by a seeded 64-bit hash of the token's last bytes
+// the claims it verified to, bounded by entries and by bytes (cacheBudget).
+//
+// Each shard is an open-addressed table (linear probing) of atomic pointers
+// to immutable entries, at most half full. A hit loads pointers and compares
+// strings: no lock, and no write to shared memory except the first time the
+// entry's reference bit is set after a sweep cleared it, so the same hot
+// token scales with cores. Insertions, evictions and removals take the
+// shard's mutex. Eviction is CLOCK (second chance) over the table: the hand
+// clears set reference bits and takes the first entry without one, or a
+// dead one (expired, its key gone). Removal shifts the entries after a hole
+// back (no tombstones); a hit that races with a shift may miss, which costs
+// a full check, never a wrong answer.
+//
+// Entries are keyed by a seeded 64-bit hash of the token's last bytes
 // (hashSpan); the stored token string, a copy of the cache's own, is
 // compared on every hit, so a collision is a miss, never a wrong answer.
 type tokenCache struct {
@@ -49,9 +62,12 @@ type tokenCache struct {
 	shards []cacheShard
 }
 
-// cacheEntry is one verified token. Its claims are a template: Verify hands
-// out clones only.
+// cacheEntry is one verified token. Everything but ref is set before the
+// entry is published and never changes. Its claims are a template: Verify
+// hands out copies only.
 type cacheEntry struct {
+	token  string // the cache's own copy
+	hash   uint64
 	claims *Claims
 	key    *keyset.Key
 	until  time.Time // ExpiresAt + leeway: after it, the entry is dead
@@ -63,6 +79,8 @@ type cacheEntry struct {
 	// entry is dead and the token is checked cold, as a new token would be.
 	single *keyset.Set
 	alg    alg.ID
+
+	ref atomic.Uint32 // CLOCK reference bit: set by hits, cleared by the hand
 }
 
 // stale reports whether e may no longer answer for its token: its key was
@@ -79,27 +97,22 @@ func (e *cacheEntry) stale(ctx context.Context) bool {
 	return false
 }
 
-type cacheSlot struct {
-	token string
-	hash  uint64
-	entry *cacheEntry
-	ref   uint32 // second-chance bit; atomic (set by hits under the read lock)
-}
-
 type cacheShard struct {
-	mu    sync.RWMutex
-	index map[uint64]int32 // hash -> slot
-	slots []cacheSlot      // the ring; grows (under the write lock) up to size
-	size  int              // the shard's bound in entries
-	hand  int
-	free  []int32  // empty slots of the ring
-	bytes int      // bytes of the entries held (sum of their cost)
-	limit int      // the shard's byte budget
-	_     [64]byte // keeps neighbouring shards' locks off one cache line
+	table []atomic.Pointer[cacheEntry] // fixed length, a power of two
+	tmask uint64                       // len(table) - 1
+
+	mu    sync.Mutex // guards everything below and every store to table
+	n     int        // entries held
+	size  int        // the shard's bound in entries (at most half the table)
+	bytes int        // bytes of the entries held (sum of their cost)
+	limit int        // the shard's byte budget
+	hand  uint64     // CLOCK hand: a table index
+	_     [64]byte   // keeps neighbouring shards' locks off one cache line
 }
 
 // newTokenCache returns a cache of size entries (size > 0) and at most
-// budget bytes accounted for.
+// budget bytes accounted for. No shard holds more entries than its budget
+// has room for at entryOverhead each, so the tables stay small at any size.
 func newTokenCache(size, budget int) *tokenCache {
 	n := 1
 	for n < maxCacheShards && size/(n*2) >= 16 && budget/(n*2) >= minShardBudget {
@@ -107,13 +120,18 @@ func newTokenCache(size, budget int) *tokenCache {
 	}
 	c := &tokenCache{seed: maphash.MakeSeed(), mask: uint64(n - 1), shards: make([]cacheShard, n)}
 	for i := range c.shards {
+		sh := &c.shards[i]
 		sz := size / n
 		if i < size%n {
 			sz++
 		}
-		c.shards[i].size = sz
-		c.shards[i].limit = budget / n
-		c.shards[i].index = make(map[uint64]int32)
+		sh.limit = budget / n
+		sz = min(sz, sh.limit/entryOverhead)
+		t := 8
+		for t < 2*sz {
+			t *= 2
+		}
+		sh.size, sh.table, sh.tmask = sz, make([]atomic.Pointer[cacheEntry], t), uint64(t-1)
 	}
 	return c
 }
@@ -135,6 +153,9 @@ func (c *tokenCache) shard(token string) (*cacheShard, uint64) {
 	return &c.shards[h&c.mask], h
 }
 
+// home is the table index where an entry of hash h is looked for first.
+func (sh *cacheShard) home(h uint64) uint64 { return h >> shardBits & sh.tmask }
+
 // entryCost returns the bytes an entry for token and c is accounted for: the
 // token's copy, the verified payload, every string of the claims (most share
 // the payload's bytes, so this counts them twice at worst) and the slice
@@ -150,84 +171,132 @@ func entryCost(token string, c *Claims) int {
 	return n
 }
 
-// get returns the entry of token, or nil.
+// get returns the entry of token, or nil. It takes no lock.
 func (c *tokenCache) get(token string) *cacheEntry {
 	sh, h := c.shard(token)
-	var e *cacheEntry
-	sh.mu.RLock()
-	if i, ok := sh.index[h]; ok {
-		s := &sh.slots[i]
-		if s.token == token {
-			e = s.entry
-			if atomic.LoadUint32(&s.ref) == 0 {
-				atomic.StoreUint32(&s.ref, 1)
-			}
+	i := sh.home(h)
+	for range sh.table {
+		e := sh.table[i].Load()
+		if e == nil {
+			return nil
 		}
+		if e.hash == h && e.token == token {
+			if e.ref.Load() == 0 {
+				e.ref.Store(1)
+			}
+			return e
+		}
+		i = (i + 1) & sh.tmask
 	}
-	sh.mu.RUnlock()
-	return e
+	return nil
 }
 
-// put stores e for token, evicting another entry if the shard is full. The
-// cache keeps a copy of token of its own: the caller's string may alias a
-// buffer that is reused after the call (fasthttp), and an entry whose key
-// changed under it would answer for another token.
-//
-// e.cost is set here. An entry larger than the shard's byte budget is not
-// kept; otherwise entries are evicted until both bounds hold.
+// put stores e for token, evicting other entries while the shard is over
+// either bound. The cache keeps a copy of token of its own: the caller's
+// string may alias a buffer that is reused after the call (fasthttp), and
+// an entry whose key changed under it would answer for another token. e
+// must not be shared yet: put sets its token, hash and cost. An entry
+// larger than the shard's byte budget is not kept.
 func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	sh, h := c.shard(token)
 	e.cost = entryCost(token, e.claims)
 	if sh.size == 0 || e.cost > sh.limit {
 		return
 	}
-	token = strings.Clone(token)
+	e.token, e.hash = strings.Clone(token), h
+	// A new entry starts referenced: the hand passes it once before it may
+	// go, as it would an entry just used, and takes dead entries first.
+	e.ref.Store(1)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if i, ok := sh.index[h]; ok {
-		sh.clear(int(i))
+	if i, ok := sh.find(h, token); ok {
+		sh.delete(i)
 	}
-	for sh.bytes+e.cost > sh.limit && len(sh.index) > 0 {
-		sh.clear(sh.sweep(now))
+	for sh.n > 0 && (sh.n >= sh.size || sh.bytes+e.cost > sh.limit) {
+		sh.evict(now)
 	}
-	if len(sh.free) == 0 {
-		if len(sh.slots) < sh.size {
-			sh.slots = append(sh.slots, cacheSlot{})
-			sh.free = append(sh.free, int32(len(sh.slots)-1))
-		} else {
-			sh.clear(sh.sweep(now)) // every slot is full
-		}
+	i := sh.home(h)
+	for sh.table[i].Load() != nil {
+		i = (i + 1) & sh.tmask
 	}
-	i := int(sh.free[len(sh.free)-1])
-	sh.free = sh.free[:len(sh.free)-1]
-	s := &sh.slots[i]
-	s.token, s.hash, s.entry = token, h, e
-	atomic.StoreUint32(&s.ref, 0)
-	sh.index[h] = int32(i)
+	sh.table[i].Store(e)
+	sh.n++
 	sh.bytes += e.cost
-}
-
-// clear empties slot i; sh.mu is held.
-func (sh *cacheShard) clear(i int) {
-	s := &sh.slots[i]
-	if s.entry == nil {
-		return
-	}
-	delete(sh.index, s.hash)
-	sh.bytes -= s.entry.cost
-	s.token, s.hash, s.entry = "", 0, nil
-	atomic.StoreUint32(&s.ref, 0)
-	sh.free = append(sh.free, int32(i))
 }
 
 // remove drops token's entry if it is still e.
 func (c *tokenCache) remove(token string, e *cacheEntry) {
 	sh, h := c.shard(token)
 	sh.mu.Lock()
-	if i, ok := sh.index[h]; ok && sh.slots[i].entry == e {
-		sh.clear(int(i))
+	if i, ok := sh.find(h, token); ok && sh.table[i].Load() == e {
+		sh.delete(i)
 	}
 	sh.mu.Unlock()
+}
+
+// find returns the table index of token's entry; sh.mu is held.
+func (sh *cacheShard) find(h uint64, token string) (uint64, bool) {
+	i := sh.home(h)
+	for {
+		e := sh.table[i].Load()
+		if e == nil {
+			return 0, false
+		}
+		if e.hash == h && e.token == token {
+			return i, true
+		}
+		i = (i + 1) & sh.tmask
+	}
+}
+
+// evict drops one entry, moving the CLOCK hand; sh.mu is held and sh.n > 0.
+// Within two turns of the hand every reference bit has been cleared once;
+// should hits have set them all again meanwhile, the entry at the hand goes.
+func (sh *cacheShard) evict(now time.Time) {
+	for range 2 * len(sh.table) {
+		i := sh.hand
+		e := sh.table[i].Load()
+		switch {
+		case e == nil:
+		case !now.Before(e.until) || e.stale(context.Background()) || e.ref.Load() == 0:
+			// The hand stays: delete may shift the next entry into i.
+			sh.delete(i)
+			return
+		default:
+			e.ref.Store(0)
+		}
+		sh.hand = (i + 1) & sh.tmask
+	}
+	for sh.table[sh.hand].Load() == nil {
+		sh.hand = (sh.hand + 1) & sh.tmask
+	}
+	sh.delete(sh.hand)
+}
+
+// delete empties table index i and shifts back the entries after it that
+// would otherwise no longer be found from their home index (linear probing
+// without tombstones); sh.mu is held. A moved entry is briefly at two
+// indexes, and a concurrent get may miss an entry being moved: a miss is
+// always safe.
+func (sh *cacheShard) delete(i uint64) {
+	e := sh.table[i].Load()
+	sh.n--
+	sh.bytes -= e.cost
+	j := i
+	for {
+		j = (j + 1) & sh.tmask
+		f := sh.table[j].Load()
+		if f == nil {
+			break
+		}
+		// f may fill the hole at i unless its home lies cyclically in (i, j].
+		k := sh.home(f.hash)
+		if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
+			sh.table[i].Store(f)
+			i = j
+		}
+	}
+	sh.table[i].Store(nil)
 }
 
 // len returns the number of entries (for tests).
@@ -235,9 +304,9 @@ func (c *tokenCache) len() int {
 	n := 0
 	for i := range c.shards {
 		sh := &c.shards[i]
-		sh.mu.RLock()
-		n += len(sh.index)
-		sh.mu.RUnlock()
+		sh.mu.Lock()
+		n += sh.n
+		sh.mu.Unlock()
 	}
 	return n
 }
@@ -247,32 +316,9 @@ func (c *tokenCache) accounted() int {
 	n := 0
 	for i := range c.shards {
 		sh := &c.shards[i]
-		sh.mu.RLock()
+		sh.mu.Lock()
 		n += sh.bytes
-		sh.mu.RUnlock()
+		sh.mu.Unlock()
 	}
 	return n
-}
-
-// sweep advances the CLOCK hand to the slot to reuse or empty: an empty
-// slot, an entry that is dead (expired, or its key gone), or one not used
-// since the hand last passed; sh.mu is held and the ring is not empty.
-func (sh *cacheShard) sweep(now time.Time) int {
-	for range 2 * len(sh.slots) {
-		i := sh.hand
-		sh.hand++
-		if sh.hand == len(sh.slots) {
-			sh.hand = 0
-		}
-		s := &sh.slots[i]
-		if s.entry == nil || !now.Before(s.entry.until) || s.entry.stale(context.Background()) {
-			return i
-		}
-		if atomic.LoadUint32(&s.ref) != 0 {
-			atomic.StoreUint32(&s.ref, 0)
-			continue
-		}
-		return i
-	}
-	return sh.hand
 }

@@ -82,9 +82,9 @@ func TestCacheAccountsEveryEntry(t *testing.T) {
 	}
 	sum := 0
 	for i := range c.shards {
-		for _, s := range c.shards[i].slots {
-			if s.entry != nil {
-				sum += s.entry.cost
+		for j := range c.shards[i].table {
+			if e := c.shards[i].table[j].Load(); e != nil {
+				sum += e.cost
 			}
 		}
 	}
