@@ -71,6 +71,7 @@ type cacheEntry struct {
 	claims *Claims
 	key    *keyset.Key
 	until  time.Time // ExpiresAt + leeway: after it, the entry is dead
+	from   time.Time // the later of NotBefore and IssuedAt, less leeway; zero if neither
 	cost   int       // bytes accounted for (entryCost)
 
 	// single is the issuer's key set when the token had no kid and key was
@@ -81,6 +82,25 @@ type cacheEntry struct {
 	alg    alg.ID
 
 	ref atomic.Uint32 // CLOCK reference bit: set by hits, cleared by the hand
+}
+
+// newCacheEntry returns the entry of claims c verified as used says.
+func newCacheEntry(c *Claims, used keyUse, leeway time.Duration) *cacheEntry {
+	e := &cacheEntry{claims: c, key: used.key, until: c.ExpiresAt.Add(leeway), single: used.single, alg: used.alg}
+	for _, t := range [...]time.Time{c.NotBefore, c.IssuedAt} {
+		if !t.IsZero() {
+			if t = t.Add(-leeway); t.After(e.from) {
+				e.from = t
+			}
+		}
+	}
+	return e
+}
+
+// timely reports whether now is within the entry's time window: what
+// Verifier.checkTimes allows, from bounds worked out once per entry.
+func (e *cacheEntry) timely(now time.Time) bool {
+	return now.Before(e.until) && (e.from.IsZero() || !now.Before(e.from))
 }
 
 // stale reports whether e may no longer answer for its token: its key was

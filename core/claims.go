@@ -52,6 +52,9 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 // FromContext returns the verified claims in ctx, if any. Without them it
 // returns (nil, false).
 func FromContext(ctx context.Context) (*Claims, bool) {
+	if x, ok := ctx.(*claimsContext); ok {
+		return &x.c, true
+	}
 	c, ok := ctx.Value(claimsKey{}).(*Claims)
 	return c, ok && c != nil
 }
@@ -62,8 +65,7 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 // and its array are one allocation, no larger than they need (a cache hit
 // makes one on every request); otherwise two.
 func (c *Claims) clone() *Claims {
-	na, ng, ns := len(c.Audience), len(c.Groups), len(c.Scopes)
-	total := na + ng + ns
+	total := len(c.Audience) + len(c.Groups) + len(c.Scopes)
 	var d *Claims
 	var all []string
 	switch {
@@ -87,6 +89,14 @@ func (c *Claims) clone() *Claims {
 	default:
 		d, all = new(Claims), make([]string, total)
 	}
+	c.copyTo(d, all)
+	return d
+}
+
+// copyTo makes d a copy of c whose Audience, Groups and Scopes live in all
+// (of their total length), each capped.
+func (c *Claims) copyTo(d *Claims, all []string) {
+	na, ng, ns := len(c.Audience), len(c.Groups), len(c.Scopes)
 	*d = *c
 	d.Audience, d.Groups, d.Scopes = nil, nil, nil
 	if na > 0 {
@@ -98,10 +108,9 @@ func (c *Claims) clone() *Claims {
 		copy(d.Groups, c.Groups)
 	}
 	if ns > 0 {
-		d.Scopes = all[na+ng : total : total]
+		d.Scopes = all[na+ng : na+ng+ns : na+ng+ns]
 		copy(d.Scopes, c.Scopes)
 	}
-	return d
 }
 
 // claimsInline is how many strings a cloned Claims carries in its own

@@ -104,7 +104,8 @@
 //
 // # Requests and answers on the wire
 //
-// An adapter hands each request to Verifier.Authenticate: BearerToken reads
+// An adapter hands each request to Verifier.AuthenticateContext (which is
+// AuthenticateCredentials, plus a context carrying the claims): BearerToken reads
 // the Authorization header (RFC 6750 §2.1), CookieValue the configured
 // cookie, and a token in both places is ErrInvalidRequest. Every error then
 // becomes one answer through Respond (Challenge gives its status and

@@ -83,9 +83,26 @@ type Credentials struct {
 //
 // Every token, whatever its source, must be a b64token.
 func (v *Verifier) AuthenticateCredentials(ctx context.Context, cr Credentials) (*Claims, error) {
+	_, c, err := v.authenticate(ctx, &cr, false)
+	return c, err
+}
+
+// AuthenticateContext is AuthenticateCredentials for a middleware that
+// hands the claims on in a context: on success it also returns ctx carrying
+// the claims, as NewContext(ctx, claims) would, so that FromContext finds
+// them. On a cache hit the claims' copy and the context that carries it are
+// one allocation. On an error, or without credentials, it returns ctx
+// itself. Every adapter uses it.
+func (v *Verifier) AuthenticateContext(ctx context.Context, cr Credentials) (context.Context, *Claims, error) {
+	return v.authenticate(ctx, &cr, true)
+}
+
+// authenticate is AuthenticateCredentials, and with carry
+// AuthenticateContext.
+func (v *Verifier) authenticate(ctx context.Context, cr *Credentials, carry bool) (context.Context, *Claims, error) {
 	token, err := cr.token() // the b64token check follows
 	if err != nil {
-		return nil, v.refused(ctx, "", "", err)
+		return ctx, nil, v.refused(ctx, "", "", err)
 	}
 	// The b64token check reads every byte of the token. The verified-token
 	// cache holds exact strings of tokens that passed Verify's stricter
@@ -93,22 +110,21 @@ func (v *Verifier) AuthenticateCredentials(ctx context.Context, cr Credentials) 
 	// up a second time.
 	e := v.lookup(token)
 	if e == nil && !isB64Token(token) {
-		return nil, v.refused(ctx, "", "", ErrInvalidRequest)
+		return ctx, nil, v.refused(ctx, "", "", ErrInvalidRequest)
 	}
 	if v == nil {
-		return nil, errNoVerifier
+		return ctx, nil, errNoVerifier
 	}
-	c, hit, err := v.verifyEntry(ctx, token, e)
+	out, c, hit, err := v.verifyEntry(ctx, token, e, carry)
 	if err != nil {
-		return nil, v.refused(ctx, token, v.cacheState(hit), err)
+		return ctx, nil, v.refused(ctx, token, v.cacheState(hit), err)
 	}
 	if v.onResult != nil {
 		v.accepted(ctx, c, hit)
 	}
-	return c, nil
+	return out, c, nil
 }
 
-// token picks the token of cr, without the b64token check: exactly one
 // source may carry one.
 func (cr *Credentials) token() (string, error) {
 	token, err := bearerToken(cr.Authorization)

@@ -312,7 +312,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
 		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
 	}
-	c, hit, err := v.verifyEntry(ctx, token, v.lookup(token))
+	_, c, hit, err := v.verifyEntry(ctx, token, v.lookup(token), false)
 	if err != nil {
 		return nil, v.refused(ctx, token, v.cacheState(hit), err)
 	}
@@ -332,44 +332,56 @@ func (v *Verifier) lookup(token string) *cacheEntry {
 
 // verifyEntry is Verify once token has been looked up in the cache: e is its
 // entry, or nil. Authenticate calls it too, so that a request looks the token
-// up once. hit reports whether the cache answered; the caller reports and
-// logs the outcome.
-func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry) (c *Claims, hit bool, err error) {
+// up once. hit reports whether the answer came from the cache. With carry,
+// it also returns ctx carrying the claims (on a hit, the claims' copy and the
+// context node are one allocation); otherwise, and on an error, it returns
+// ctx as it is.
+func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry, carry bool) (out context.Context, c *Claims, hit bool, err error) {
 	if len(token) > maxTokenLen {
-		return nil, false, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
+		return ctx, nil, false, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
 	}
 	now := v.now()
 	if e != nil {
 		if !e.stale(ctx) {
-			if err := v.checkTimes(e.claims, now); err != nil {
-				v.cache.remove(token, e)
-				return nil, true, err
+			if !e.timely(now) {
+				if err := v.checkTimes(e.claims, now); err != nil {
+					v.cache.remove(token, e)
+					return ctx, nil, true, err
+				}
 			}
-			c := e.claims.clone()
+			out = ctx
+			if carry {
+				out, c = withClaims(ctx, e.claims)
+			} else {
+				c = e.claims.clone()
+			}
 			if err := v.authorize(ctx, c); err != nil {
-				return nil, true, err
+				return ctx, nil, true, err
 			}
-			return c, true, nil
+			return out, c, true, nil
 		}
 		v.cache.remove(token, e)
 	}
 	c, used, err := v.verify(ctx, token, now)
 	if err != nil {
-		return nil, false, err
+		return ctx, nil, false, err
 	}
 	var ne *cacheEntry
 	if v.cache != nil {
 		// The cache keeps a template of its own, copied before any policy
 		// sees c; c is the caller's.
-		ne = &cacheEntry{claims: c.clone(), key: used.key, until: c.ExpiresAt.Add(v.leeway), single: used.single, alg: used.alg}
+		ne = newCacheEntry(c.clone(), used, v.leeway)
 	}
 	if err := v.authorize(ctx, c); err != nil {
-		return nil, false, err
+		return ctx, nil, false, err
 	}
 	if ne != nil {
 		v.cache.put(token, ne, now)
 	}
-	return c, false, nil
+	if carry {
+		return NewContext(ctx, c), c, false, nil
+	}
+	return ctx, c, false, nil
 }
 
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {

@@ -114,7 +114,7 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 			if cfg.query != "" {
 				query = c.QueryParams()[cfg.query]
 			}
-			claims, err := v.AuthenticateCredentials(r.Context(), core.Credentials{
+			ctx, claims, err := v.AuthenticateContext(r.Context(), core.Credentials{
 				Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
 			})
 			if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
@@ -126,7 +126,7 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 				c.Set(configKey, cfg)
 			}
 			if claims != nil {
-				c.SetRequest(r.WithContext(core.NewContext(r.Context(), claims)))
+				c.SetRequest(r.WithContext(ctx))
 				if cfg.contextKey != "" {
 					c.Set(cfg.contextKey, claims)
 				}

@@ -108,14 +108,13 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		}
 		var one [1]string
 		auth, cookie := credentials(c, cfg.cookie, one[:0])
-		ctx := c.UserContext()
 		var query []string
 		if cfg.query != "" {
 			for _, b := range c.Request().URI().QueryArgs().PeekMulti(cfg.query) {
 				query = append(query, utils.UnsafeString(b))
 			}
 		}
-		claims, err := v.AuthenticateCredentials(ctx, core.Credentials{
+		ctx, claims, err := v.AuthenticateContext(c.UserContext(), core.Credentials{
 			Authorization: auth, Cookie: cookie, Query: query, BareToken: cfg.bare,
 		})
 		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
@@ -131,7 +130,7 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 			if cfg.contextKey != "" {
 				c.Locals(cfg.contextKey, claims)
 			}
-			c.SetUserContext(core.NewContext(ctx, claims))
+			c.SetUserContext(ctx)
 		}
 		return c.Next()
 	}

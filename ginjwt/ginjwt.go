@@ -112,7 +112,7 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 		if cfg.query != "" {
 			query, _ = c.GetQueryArray(cfg.query)
 		}
-		claims, err := v.AuthenticateCredentials(r.Context(), core.Credentials{
+		ctx, claims, err := v.AuthenticateContext(r.Context(), core.Credentials{
 			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
 		})
 		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
@@ -125,7 +125,7 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 			c.Set(configKey{}, cfg)
 		}
 		if claims != nil {
-			c.Request = r.WithContext(core.NewContext(r.Context(), claims))
+			c.Request = r.WithContext(ctx)
 			if cfg.contextKey != "" {
 				c.Set(cfg.contextKey, claims)
 			}

@@ -119,7 +119,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if m.cfg.query != "" {
 			query = r.URL.Query()[m.cfg.query]
 		}
-		claims, err := m.v.AuthenticateCredentials(r.Context(), core.Credentials{
+		ctx, claims, err := m.v.AuthenticateContext(r.Context(), core.Credentials{
 			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: m.cfg.bare,
 		})
 		if err != nil && !(m.cfg.optional && errors.Is(err, core.ErrMissingToken)) {
@@ -132,10 +132,6 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if claims == nil && !carry {
 			next.ServeHTTP(w, r) // optional, no credentials
 			return
-		}
-		ctx := r.Context()
-		if claims != nil {
-			ctx = core.NewContext(ctx, claims)
 		}
 		if carry {
 			ctx = context.WithValue(ctx, configKey{}, &m.cfg)
