@@ -42,7 +42,10 @@ func checkTable(t *testing.T, c *tokenCache) {
 // enough never to evict leave exactly the tokens a map would hold, each
 // found, after every removal shifted its neighbours back.
 func TestCacheTableMatchesAModel(t *testing.T) {
-	c := newTokenCache(512, cacheBudget)
+	c := newTokenCache(512, 400<<10) // one shard of 512 entries: a table of 1024
+	if len(c.shards) != 1 || c.shards[0].size != 512 {
+		t.Fatalf("%d shards of %d entries; want one of 512", len(c.shards), c.shards[0].size)
+	}
 	now := vtNow
 	model := map[string]*cacheEntry{}
 	rng := rand.New(rand.NewPCG(1, 2))
