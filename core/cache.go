@@ -47,9 +47,11 @@ const shardBits = 8
 // strings: no lock, and no write to shared memory except the first time the
 // entry's reference bit is set after a sweep cleared it, so the same hot
 // token scales with cores. Insertions, evictions and removals take the
-// shard's mutex. Eviction is CLOCK (second chance) over the table: the hand
-// clears set reference bits and takes the first entry without one, or a
-// dead one (expired, its key gone). Removal shifts the entries after a hole
+// shard's mutex. Eviction is CLOCK over the table: the hand lowers each
+// entry's count of passes left (refNew, refHit) and takes the first entry
+// with none left, or a dead one (expired, its key gone). Before that, once
+// the earliest expiry in the shard has passed, one sweep drops every dead
+// entry, so that dead entries always go before live ones. Removal shifts the entries after a hole
 // back (no tombstones); a hit that races with a shift may miss, which costs
 // a full check, never a wrong answer.
 //
@@ -81,8 +83,17 @@ type cacheEntry struct {
 	single *keyset.Set
 	alg    alg.ID
 
-	ref atomic.Uint32 // CLOCK reference bit: set by hits, cleared by the hand
+	ref atomic.Uint32 // CLOCK: passes of the hand left; refNew, raised to refHit by hits
 }
+
+// A new entry survives one pass of the CLOCK hand, an entry hit since the
+// hand last passed it two: a token used again outlasts any number of tokens
+// seen once, and the hand takes dead entries before live ones it has not
+// passed yet.
+const (
+	refNew = 1
+	refHit = 2
+)
 
 // newCacheEntry returns the entry of claims c verified as used says.
 func newCacheEntry(c *Claims, used keyUse, leeway time.Duration) *cacheEntry {
@@ -127,6 +138,7 @@ type cacheShard struct {
 	bytes int        // bytes of the entries held (sum of their cost)
 	limit int        // the shard's byte budget
 	hand  uint64     // CLOCK hand: a table index
+	first time.Time  // no entry's until is earlier (a lower bound; exact after a purge)
 	_     [64]byte   // keeps neighbouring shards' locks off one cache line
 }
 
@@ -201,8 +213,8 @@ func (c *tokenCache) get(token string) *cacheEntry {
 			return nil
 		}
 		if e.hash == h && e.token == token {
-			if e.ref.Load() == 0 {
-				e.ref.Store(1)
+			if e.ref.Load() != refHit {
+				e.ref.Store(refHit)
 			}
 			return e
 		}
@@ -224,9 +236,7 @@ func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 		return
 	}
 	e.token, e.hash = strings.Clone(token), h
-	// A new entry starts referenced: the hand passes it once before it may
-	// go, as it would an entry just used, and takes dead entries first.
-	e.ref.Store(1)
+	e.ref.Store(refNew)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if i, ok := sh.find(h, token); ok {
@@ -242,6 +252,9 @@ func (c *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	sh.table[i].Store(e)
 	sh.n++
 	sh.bytes += e.cost
+	if sh.n == 1 || e.until.Before(sh.first) {
+		sh.first = e.until
+	}
 }
 
 // remove drops token's entry if it is still e.
@@ -270,10 +283,13 @@ func (sh *cacheShard) find(h uint64, token string) (uint64, bool) {
 }
 
 // evict drops one entry, moving the CLOCK hand; sh.mu is held and sh.n > 0.
-// Within two turns of the hand every reference bit has been cleared once;
-// should hits have set them all again meanwhile, the entry at the hand goes.
+// Within refHit+1 turns of the hand an entry has run out of passes, unless
+// hits raised them all again meanwhile: then the entry at the hand goes.
 func (sh *cacheShard) evict(now time.Time) {
-	for range 2 * len(sh.table) {
+	if !now.Before(sh.first) && sh.purge(now) {
+		return
+	}
+	for range (refHit + 1) * len(sh.table) {
 		i := sh.hand
 		e := sh.table[i].Load()
 		switch {
@@ -283,7 +299,7 @@ func (sh *cacheShard) evict(now time.Time) {
 			sh.delete(i)
 			return
 		default:
-			e.ref.Store(0)
+			e.ref.Add(^uint32(0)) // one pass fewer; hits only raise it
 		}
 		sh.hand = (i + 1) & sh.tmask
 	}
@@ -291,6 +307,28 @@ func (sh *cacheShard) evict(now time.Time) {
 		sh.hand = (sh.hand + 1) & sh.tmask
 	}
 	sh.delete(sh.hand)
+}
+
+// purge drops every expired entry, or an entry whose key is gone, and sets
+// sh.first to the earliest until left; sh.mu is held. It reports whether it
+// dropped any. Evictions call it only when sh.first says an entry may have
+// expired, so dead entries go before live ones whatever the hand's place.
+func (sh *cacheShard) purge(now time.Time) bool {
+	dropped := false
+	for i := range uint64(len(sh.table)) {
+		// delete shifts the next entry into i: look at i again.
+		for e := sh.table[i].Load(); e != nil && (!now.Before(e.until) || e.stale(context.Background())); e = sh.table[i].Load() {
+			sh.delete(i)
+			dropped = true
+		}
+	}
+	sh.first = time.Time{}
+	for i := range sh.table {
+		if e := sh.table[i].Load(); e != nil && (sh.first.IsZero() || e.until.Before(sh.first)) {
+			sh.first = e.until
+		}
+	}
+	return dropped
 }
 
 // delete empties table index i and shifts back the entries after it that
