@@ -64,6 +64,7 @@ func cognitoConfig(iss Issuer) Config {
 	return cfg
 }
 
+// C13: New refuses Cognito user pool URLs that no token could carry.
 func TestNewRefusesMalformedOrMismatchedCognitoSettings(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -115,6 +116,7 @@ func TestNewAcceptsWellFormedCognitoPoolsAndEmulators(t *testing.T) {
 	}
 }
 
+// C13: a Cognito issuer needs a TokenUse or an explicit AnyTokenUse.
 func TestNewRefusesACognitoIssuerWithoutTokenUse(t *testing.T) {
 	iss := Issuer{URL: "http://127.0.0.1:9229/local_x", Cognito: true}
 	cfg := cognitoConfig(iss)

@@ -11,6 +11,8 @@ import (
 	"testing"
 )
 
+// B12: a Require that no authentication middleware ran before answers 500
+// and logs once.
 func TestRequirementWithoutMiddlewareIsMisconfiguredAndLogsOnce(t *testing.T) {
 	var buf bytes.Buffer
 	r := NewRequirement(RequireScopes("read"))

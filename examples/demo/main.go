@@ -11,7 +11,7 @@
 //
 //	go run ./examples/demo                 # the table, then exit
 //	go run ./examples/demo -serve          # keep the servers up for curl
-//	go run ./examples/demo -region us-east-1 -pool us-east-1_AbC123 -client-id 1example23456789
+//	go run ./examples/demo -pool us-east-1_AbC123 -client-id 1example23456789
 //	                                       # verify a real Cognito pool's access tokens (implies -serve)
 package main
 
@@ -63,8 +63,8 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(out)
 	serve := fs.Bool("serve", false, "keep the servers running for curl after the checks (Ctrl-C stops)")
-	region := fs.String("region", "", "AWS region of a real Cognito user pool")
-	pool := fs.String("pool", "", "Cognito user pool id (with -region and -client-id: verify that pool's access tokens)")
+	region := fs.String("region", "", "AWS region of a real Cognito user pool (default: the pool id's prefix)")
+	pool := fs.String("pool", "", "Cognito user pool id, such as us-east-1_AbC123 (with -client-id: verify that pool's access tokens)")
 	client := fs.String("client-id", "", "Cognito app client id")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -73,11 +73,20 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	if *pool != "" {
-		if *region == "" || *client == "" {
-			fmt.Fprintln(out, "demo: -pool needs -region and -client-id")
+		if *client == "" {
+			fmt.Fprintln(out, "demo: -pool needs -client-id")
 			return 2
 		}
-		return serveCognito(ctx, out, *region, *pool, *client)
+		iss, err := core.CognitoPool(*pool) // checks the pool id and takes its region
+		if err != nil {
+			fmt.Fprintf(out, "demo: -pool: %v\n", err)
+			return 2
+		}
+		if prefix, _, _ := strings.Cut(*pool, "_"); *region != "" && *region != prefix {
+			fmt.Fprintf(out, "demo: -region %q is not the region of -pool %q\n", *region, *pool)
+			return 2
+		}
+		return serveCognito(ctx, out, iss, *client)
 	}
 
 	iss := jwttest.NewIssuer(jwttest.IssuerConfig{
@@ -231,9 +240,9 @@ func run(ctx context.Context, args []string, out io.Writer) int {
 
 // serveCognito runs the four APIs in front of a real Cognito user pool until
 // ctx ends; requests need that pool's access tokens.
-func serveCognito(ctx context.Context, out io.Writer, region, pool, client string) int {
+func serveCognito(ctx context.Context, out io.Writer, pool core.Issuer, client string) int {
 	v, err := core.New(ctx, core.Config{
-		Issuers:  []core.Issuer{core.Cognito(region, pool)},
+		Issuers:  []core.Issuer{pool},
 		Audience: []string{client},
 		TokenUse: "access",
 	})

@@ -37,8 +37,15 @@ func TestDemo(t *testing.T) {
 
 func TestDemoFlags(t *testing.T) {
 	var out bytes.Buffer
-	if code := run(context.Background(), []string{"-pool", "us-east-1_X"}, &out); code != 2 {
-		t.Errorf("run(-pool without region) = %d; want 2", code)
+	for _, args := range [][]string{
+		{"-pool", "us-east-1_X"},                                            // no client id
+		{"-pool", "us-east-1", "-client-id", "c"},                           // a region, not a pool id
+		{"-pool", "us-east-1_X", "-region", "eu-west-1", "-client-id", "c"}, // another region
+	} {
+		out.Reset()
+		if code := run(context.Background(), args, &out); code != 2 || !strings.Contains(out.String(), "-pool") {
+			t.Errorf("run(%q) = %d, %q; want 2 and a message naming -pool", args, code, out.String())
+		}
 	}
 	if code := run(context.Background(), []string{"-nope"}, &out); code != 2 {
 		t.Errorf("run(-nope) = %d; want 2", code)

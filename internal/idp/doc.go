@@ -16,6 +16,7 @@
 //		v, err := core.New(ctx, core.Config{
 //			Issuers:  []core.Issuer{{URL: c.Issuer(), JWKSURL: c.JWKSURL(), Cognito: true}},
 //			Audience: []string{c.PublicClientID},
+//			TokenUse: "access",
 //		})
 //		…
 //	}
