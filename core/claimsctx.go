@@ -8,15 +8,57 @@ import "context"
 type claimsContext struct {
 	context.Context
 	c Claims
+	v *Verifier // the Verifier that verified c, for Requirement's debug log
 }
 
-// Value returns the claims for claimsKey and asks the parent otherwise,
-// as the node context.WithValue makes would.
+// Value returns the claims for claimsKey, the Verifier for verifierKey, and
+// asks the parent otherwise, as the node context.WithValue makes would.
 func (x *claimsContext) Value(key any) any {
-	if key == any(claimsKey{}) {
+	switch key {
+	case any(claimsKey{}):
 		return &x.c
+	case any(verifierKey{}):
+		return x.v
 	}
 	return x.Context.Value(key)
+}
+
+// verifierKey is the context key of the Verifier that verified a request's
+// claims: a Requirement that refuses them logs through its Config.Logger.
+type verifierKey struct{}
+
+// claimsRef is the context node of claims that are already the caller's
+// copy (a token verified in full): the claims by pointer, and their Verifier.
+type claimsRef struct {
+	context.Context
+	c *Claims
+	v *Verifier
+}
+
+// Value returns the claims for claimsKey, the Verifier for verifierKey, and
+// asks the parent otherwise.
+func (x *claimsRef) Value(key any) any {
+	switch key {
+	case any(claimsKey{}):
+		return x.c
+	case any(verifierKey{}):
+		return x.v
+	}
+	return x.Context.Value(key)
+}
+
+// String names the node as context.WithValue's would, for debugging.
+func (x *claimsRef) String() string {
+	if s, ok := x.Context.(interface{ String() string }); ok {
+		return s.String() + ".WithValue(claims)"
+	}
+	return "context.WithValue(claims)"
+}
+
+// verifierFrom returns the Verifier whose claims ctx carries, or nil.
+func verifierFrom(ctx context.Context) *Verifier {
+	v, _ := ctx.Value(verifierKey{}).(*Verifier)
+	return v
 }
 
 // String names the node as context.WithValue's would, for debugging.
@@ -27,9 +69,9 @@ func (x *claimsContext) String() string {
 	return "context.WithValue(claims)"
 }
 
-// withClaims returns ctx carrying a copy of c, and that copy: one allocation
+// withClaims returns ctx carrying a copy of c (verified by v), and that copy: one allocation
 // with up to claimsInline strings in Audience, Groups and Scopes.
-func withClaims(ctx context.Context, c *Claims) (context.Context, *Claims) {
+func withClaims(ctx context.Context, c *Claims, v *Verifier) (context.Context, *Claims) {
 	total := len(c.Audience) + len(c.Groups) + len(c.Scopes)
 	var x *claimsContext
 	var all []string
@@ -57,7 +99,7 @@ func withClaims(ctx context.Context, c *Claims) (context.Context, *Claims) {
 	default:
 		x, all = new(claimsContext), make([]string, total)
 	}
-	x.Context = ctx
+	x.Context, x.v = ctx, v
 	c.copyTo(&x.c, all)
 	return x, &x.c
 }

@@ -83,8 +83,9 @@ type Config struct {
 	// If nil, slog.Default() is used.
 	Logger *slog.Logger
 
-	// OnResult, if not nil, is called once for every Verify and Authenticate
-	// call, on the caller's goroutine before the call returns, with the
+	// OnResult, if not nil, is called once for every call of Verify,
+	// Authenticate, AuthenticateCredentials or AuthenticateContext (so once
+	// per request through an adapter), on the caller's goroutine before the call returns, with the
 	// outcome (see Result). It must be safe for concurrent use and quick:
 	// it runs on the request path. If nil, nothing is reported and nothing
 	// is spent.

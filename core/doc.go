@@ -135,7 +135,8 @@
 // (CacheHit, CacheMiss). Every value is bounded by the configuration, so
 // all of them are safe metric labels. A nil OnResult costs one nil check.
 // Policies a route adds with an adapter's Require run after Authenticate
-// and are neither reported nor logged here.
+// reported the request: their refusals are logged at debug level (through
+// the Verifier's Config.Logger, with route=true) but not reported.
 //
 // # Key sets
 //

@@ -381,3 +381,25 @@ func logSafe(s string) string {
 	}
 	return q
 }
+
+// routeRefused logs at debug level the refusal err of claims c, which v
+// verified, by a route's Requirement: the answer, the error's fixed text
+// (naming the required scopes or groups) and the configured issuer. It is
+// not reported to OnResult: the request was reported when it was
+// authenticated.
+func (v *Verifier) routeRefused(ctx context.Context, c *Claims, err error) {
+	if !v.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	r := results[classify(err)]
+	attrs := make([]slog.Attr, 0, 5)
+	attrs = append(attrs, slog.String("answer", r.class))
+	if r.reason != "" {
+		attrs = append(attrs, slog.String("reason", r.reason))
+	}
+	attrs = append(attrs, slog.String("error", err.Error()), slog.Bool("route", true))
+	if is := v.issuers[c.Issuer]; is != nil {
+		attrs = append(attrs, slog.String("issuer", is.url))
+	}
+	v.logger.LogAttrs(ctx, slog.LevelDebug, "jwtgate: policy refused the token", attrs...)
+}

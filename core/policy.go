@@ -146,7 +146,9 @@ func NewRequirement(policies ...Policy) *Requirement {
 //     slog.Default(), so that the mistake is seen at the first request
 //     instead of looking like a client without a token.
 //   - Authenticated without claims: ErrMissingToken (401).
-//   - Otherwise Authorize(ctx, c, policies...).
+//   - Otherwise Authorize(ctx, c, policies...). A refusal is logged at
+//     debug level through the Config.Logger of the Verifier that verified
+//     c (when ctx is the context its AuthenticateContext returned).
 func (r *Requirement) Check(ctx context.Context, c *Claims, authenticated bool) error {
 	if c == nil && !authenticated {
 		r.missing.Do(func() {
@@ -159,5 +161,11 @@ func (r *Requirement) Check(ctx context.Context, c *Claims, authenticated bool) 
 		})
 		return ErrMiddlewareMissing
 	}
-	return Authorize(ctx, c, r.policies...)
+	err := Authorize(ctx, c, r.policies...)
+	if err != nil {
+		if v := verifierFrom(ctx); v != nil {
+			v.routeRefused(ctx, c, err) // at debug level, through Config.Logger
+		}
+	}
+	return err
 }

@@ -351,7 +351,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 			}
 			out = ctx
 			if carry {
-				out, c = withClaims(ctx, e.claims)
+				out, c = withClaims(ctx, e.claims, v)
 			} else {
 				c = e.claims.clone()
 			}
@@ -379,7 +379,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 		v.cache.put(token, ne, now)
 	}
 	if carry {
-		return NewContext(ctx, c), c, false, nil
+		return &claimsRef{Context: ctx, c: c, v: v}, c, false, nil
 	}
 	return ctx, c, false, nil
 }

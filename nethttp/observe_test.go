@@ -1,11 +1,14 @@
 package nethttp_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,5 +121,54 @@ func TestOnResultThroughMiddleware(t *testing.T) {
 				t.Errorf("got %+v; want %+v", r, tc.want)
 			}
 		})
+	}
+}
+
+// TestRouteRefusalLoggedAtDebug checks that a route's Require refusal is
+// logged at debug level through the Verifier's logger, on a cache miss and
+// on a hit, and is not reported to OnResult a second time.
+func TestRouteRefusalLoggedAtDebug(t *testing.T) {
+	const iss = "https://issuer.test"
+	now := time.Unix(1_700_000_000, 0)
+	key := jwttest.NewKey("ES256", "k1")
+	var logs bytes.Buffer
+	var results atomic.Int64
+	v, err := core.New(context.Background(), core.Config{
+		Issuers:  []core.Issuer{{URL: iss, JWKS: jwttest.JWKS(key)}},
+		Audience: []string{"api"},
+		Now:      func() time.Time { return now },
+		Logger:   slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnResult: func(context.Context, core.Result) { results.Add(1) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	logs.Reset()
+	token := key.Sign(map[string]any{"iss": iss, "aud": "api", "sub": "alice", "scope": "read", "exp": now.Unix() + 3600})
+	h := nethttp.New(v).Handler(nethttp.Require(core.RequireScopes("admin"))(ok))
+	for _, round := range []string{"miss", "hit"} {
+		logs.Reset()
+		results.Store(0)
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("%s: status: got %d; want 403", round, rec.Code)
+		}
+		out := logs.String()
+		for _, want := range []string{`"level":"DEBUG"`, `"msg":"jwtgate: policy refused the token"`, `"answer":"insufficient_scope"`,
+			`"route":true`, `"issuer":"` + iss + `"`, "requires scope admin"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: got %s; want it to contain %s", round, out, want)
+			}
+		}
+		if strings.Contains(out, token[len(token)-20:]) {
+			t.Errorf("%s: got %s; want no token bytes", round, out)
+		}
+		if n := results.Load(); n != 1 {
+			t.Errorf("%s: got %d results; want 1 (the authentication)", round, n)
+		}
 	}
 }
