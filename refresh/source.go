@@ -110,14 +110,22 @@ func (r Request) now() time.Time {
 	return r.Now()
 }
 
-// WithHosts lists the hosts that Source.Transport sends the access token
-// to: host names or IP addresses, optionally with a port ("api.example.com",
-// "api.example.com:8443", "[::1]:8080"), or URLs whose host part is taken
-// ("https://api.example.com"); an entry without a port allows every port of
-// that host. If no hosts are given, the host of the first
-// request sent through a Transport of the Source is the only one. An entry
-// that is not a host makes every Transport request fail with an error
-// matching ErrMisconfigured. A later WithHosts replaces an earlier one.
+// WithHosts lists the origins that Source.Transport sends the access token
+// to. An entry is one of:
+//
+//   - "host" or a bare IP address: https on port 443 only;
+//   - "host:port" or "[v6]:port": https on that port;
+//   - "https://host[:port]": https on that port, or 443;
+//   - "http://host[:port]": plain http on that port, or 80 — the only way
+//     the token goes over plain http to a host that is not loopback.
+//
+// A loopback host (localhost, 127.0.0.0/8, ::1) named without a port
+// matches any port, over http or https; with a port, that port only.
+// Without WithHosts, the origin of the first request sent through a
+// Transport of the Source is the only one (any port, for a loopback host).
+// An entry that is not one of these makes every Transport request fail with
+// an error matching ErrMisconfigured. A later WithHosts replaces an earlier
+// one.
 func WithHosts(hosts ...string) Option {
 	return func(s *Source) { s.hostList = append([]string{}, hosts...) }
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -20,13 +21,18 @@ import (
 // base with "Authorization: Bearer <access token>" from s. If base is nil,
 // http.DefaultTransport is used.
 //
-// The access token goes only to the hosts set with WithHosts or, without
-// that option, to the host of the first request any Transport of s sends.
-// A request to another host is passed to base as it is, without the token
-// and without a refresh on 401; a redirect to another host (the
-// http.Client following a 3xx) also loses any Authorization header it
-// carries. Host names match case-insensitively; a port is compared only
-// when WithHosts names one.
+// The access token goes only to the origins set with WithHosts or, without
+// that option, to the origin (scheme, host and port, default ports filled
+// in) of the first request any Transport of s sends; a loopback host
+// (localhost, 127.0.0.0/8, ::1) matches by name on any scheme and, unless
+// a WithHosts entry gives its port, on any port, so one Source can serve
+// several local APIs. The token never goes over plain
+// http to a host that is not loopback, unless WithHosts names that origin
+// as "http://host[:port]". A request to any other origin is passed to base
+// as it is, without the token and without a refresh on 401; a redirect to
+// one (the http.Client following a 3xx, say from https to http or to
+// another port) also loses any Authorization header it carries. Host names
+// match case-insensitively.
 //
 // The request is cloned before the header is set; the caller's request is
 // never changed. When the answer is 401 with a Bearer challenge whose error
@@ -62,21 +68,27 @@ func closeBody(r *http.Request) {
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	ok, err := t.s.hosts.allows(req.URL)
+	ok, cleartext, err := t.s.hosts.allows(req.URL)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
 	if !ok {
-		if req.Response != nil && req.Header.Get("Authorization") != "" {
-			// A redirect away from the allowed hosts: whatever credential
-			// the first request carried stays behind.
+		redirect := req.Response != nil
+		if redirect && req.Header.Get("Authorization") != "" {
+			// A redirect away from the token's origins: whatever
+			// credential the first request carried stays behind.
 			r := req.Clone(ctx)
 			r.Header.Del("Authorization")
 			req = r
 		}
-		t.s.log.LogAttrs(ctx, slog.LevelDebug, "refresh: host is not among the token's hosts; sending without the access token",
-			slog.String("host", req.URL.Hostname()), slog.Bool("redirect", req.Response != nil))
+		if cleartext && !redirect {
+			t.s.log.LogAttrs(ctx, slog.LevelWarn, "refresh: not sending the access token over plain http to a host that is not loopback; list http://host:port in WithHosts to allow it",
+				slog.String("host", req.URL.Host))
+		} else {
+			t.s.log.LogAttrs(ctx, slog.LevelDebug, "refresh: origin is not among the token's origins; sending without the access token",
+				slog.String("scheme", req.URL.Scheme), slog.String("host", req.URL.Host), slog.Bool("redirect", redirect))
+		}
 		return t.base.RoundTrip(req)
 	}
 	tok, err := t.s.Token(ctx)
@@ -120,51 +132,112 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r2)
 }
 
-// hostSet is where a Source's Transport sends the access token: the hosts
-// of WithHosts, or else the first request's host, pinned on first use.
+// hostSet is where a Source's Transport sends the access token: the
+// origins of WithHosts, or else the first request's origin, pinned on first
+// use.
 type hostSet struct {
-	fixed  []hostPort // from WithHosts; nil: pin the first host
-	err    error      // a WithHosts entry that is not a host
-	pinned atomic.Pointer[string]
+	fixed  []origin // from WithHosts; nil: pin the first request's origin
+	err    error    // a WithHosts entry that is not a host
+	pinned atomic.Pointer[origin]
 }
 
-// hostPort is an allowed host; port "" allows any port.
-type hostPort struct{ host, port string }
+// origin is a place the access token may go: scheme, host and port, with
+// the default port filled in.
+type origin struct {
+	scheme string // "https" or "http"
+	host   string // normalised by normHost
+	port   string // decimal; "" only for a loopback host named without a port: any port
+	// plain is set by an explicit "http://" entry of WithHosts: the only
+	// way the token goes over plain http to a host that is not loopback.
+	plain bool
+}
 
-// newHostSet parses WithHosts entries: "host", "host:port", "[v6]:port",
-// a bare IPv6 address, or an absolute URL (its host and explicit port).
+// admits reports whether the token may go to r (a request's origin) under
+// o. A loopback host matches by name on any scheme (the token does not leave
+// the machine) and on any port unless o names one; any other host needs the
+// same scheme and port, and plain http needs an explicit http:// entry.
+func (o origin) admits(r origin, loopback bool) bool {
+	if o.host != r.host {
+		return false
+	}
+	if loopback {
+		return o.port == "" || o.port == r.port
+	}
+	if o.scheme != r.scheme || o.port != r.port {
+		return false
+	}
+	return r.scheme == "https" || o.plain
+}
+
+// newHostSet parses WithHosts entries (see parseHostEntry).
 func newHostSet(entries []string) *hostSet {
 	hs := &hostSet{}
 	for _, e := range entries {
-		hp, ok := parseHostEntry(e)
+		o, ok := parseHostEntry(e)
 		if !ok {
-			hs.err = fmt.Errorf("%w: WithHosts: %q is not a host name or host:port", ErrMisconfigured, e)
+			hs.err = fmt.Errorf("%w: WithHosts: %q is not a host, host:port or http(s)://host[:port]", ErrMisconfigured, e)
 			return hs
 		}
-		hs.fixed = append(hs.fixed, hp)
+		hs.fixed = append(hs.fixed, o)
 	}
 	return hs
 }
 
-func parseHostEntry(e string) (hostPort, bool) {
+// parseHostEntry reads a WithHosts entry: "host", "host:port", "[v6]:port"
+// or a bare IPv6 address (all https), "https://host[:port]" or
+// "http://host[:port]". Without a port the scheme's default port is meant,
+// except for a loopback host, which then matches any port.
+func parseHostEntry(e string) (origin, bool) {
 	e = strings.TrimSpace(e)
 	if a, err := netip.ParseAddr(e); err == nil {
-		return hostPort{host: normHost(a.String())}, true
+		return newOrigin("https", a.String(), "", true)
 	}
-	raw := e
-	if !strings.Contains(e, "://") {
-		raw = "//" + e
+	raw, scheme := "//"+e, "https"
+	if i := strings.Index(e, "://"); i >= 0 {
+		raw, scheme = e, strings.ToLower(e[:i])
+		if scheme != "https" && scheme != "http" {
+			return origin{}, false
+		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return hostPort{}, false
+		return origin{}, false
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return origin{}, false // "host:" names no port
 	}
 	for i := 0; i < len(u.Hostname()); i++ {
 		if c := u.Hostname()[i]; !httpx.IsTchar(c) && c != ':' {
-			return hostPort{}, false
+			return origin{}, false
 		}
 	}
-	return hostPort{host: normHost(u.Hostname()), port: u.Port()}, true
+	o, ok := newOrigin(scheme, u.Hostname(), u.Port(), true)
+	o.plain = scheme == "http"
+	return o, ok
+}
+
+// newOrigin builds an origin from a URL's parts. An empty port means the
+// scheme's default port, or any port for a loopback host when anyLoopback
+// is set. ok is false for a port out of range.
+func newOrigin(scheme, host, port string, anyLoopback bool) (origin, bool) {
+	o := origin{scheme: strings.ToLower(scheme), host: normHost(host)}
+	if port == "" {
+		if anyLoopback && httpx.IsLoopbackHost(o.host) {
+			return o, true
+		}
+		switch o.scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return o, false
+	}
+	o.port = strconv.Itoa(n)
+	return o, true
 }
 
 // normHost lower-cases a host name and drops a trailing dot; IP addresses
@@ -176,35 +249,39 @@ func normHost(h string) string {
 	return strings.TrimSuffix(strings.ToLower(h), ".")
 }
 
-// allows reports whether the access token may go to u, pinning u's host
-// when no host is set yet.
-func (hs *hostSet) allows(u *url.URL) (bool, error) {
+// allows reports whether the access token may go to u, pinning u's origin
+// when no origin is set yet. cleartext reports a refusal that is only about
+// plain http: u's host is one of the token's hosts.
+func (hs *hostSet) allows(u *url.URL) (ok, cleartext bool, err error) {
 	if hs.err != nil {
-		return false, hs.err
+		return false, false, hs.err
 	}
-	host := normHost(u.Hostname())
-	if hs.fixed == nil {
-		if p := hs.pinned.Load(); p != nil {
-			return *p == host, nil
+	r, valid := newOrigin(u.Scheme, u.Hostname(), u.Port(), false)
+	if !valid || (r.scheme != "https" && r.scheme != "http") {
+		return false, false, nil
+	}
+	loopback := httpx.IsLoopbackHost(r.host)
+	allowed := hs.fixed
+	if allowed == nil {
+		p := hs.pinned.Load()
+		if p == nil {
+			pin := r
+			if loopback {
+				pin.port = "" // any port of a loopback host
+			}
+			hs.pinned.CompareAndSwap(nil, &pin)
+			p = hs.pinned.Load()
 		}
-		hs.pinned.CompareAndSwap(nil, &host)
-		return *hs.pinned.Load() == host, nil
+		allowed = []origin{*p}
 	}
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
+	known := false
+	for _, a := range allowed {
+		if a.admits(r, loopback) {
+			return true, false, nil
 		}
+		known = known || a.host == r.host
 	}
-	for _, a := range hs.fixed {
-		if a.host == host && (a.port == "" || a.port == port) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return false, known && r.scheme == "http" && !loopback, nil
 }
 
 // refreshable reports whether resp says the access token was rejected (and
