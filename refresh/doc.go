@@ -40,8 +40,12 @@
 // replaced, the Source's clock and the HTTP client. A custom
 // Exchanger that only implements Exchange gets the refresh token alone.
 //
-// Transport sends the access token only to the hosts named with WithHosts;
-// without that option, only to the host of its first request.
+// Transport sends the access token only to the origins named with
+// WithHosts; without that option, only to the origin (scheme, host, port)
+// of its first request. A bare "api.example.com" means https on port 443;
+// plain http carries the token only to loopback hosts or to an origin
+// listed as "http://host:port". Loopback hosts match on any port unless an
+// entry gives one, so one Source can call several local APIs.
 //
 // # What a Source does
 //
@@ -109,8 +113,12 @@
 // response bodies are never quoted. The refresh token is sent only in the
 // body of a POST to the token endpoint (or the Cognito API), never in a URL
 // and never to the APIs that Transport talks to. Transport sends the access
-// token only to its hosts (WithHosts, or else the host of the first request)
-// and never across a redirect to another host. Token endpoint redirects are
+// token only to its origins (WithHosts, or else the origin of the first
+// request), never over plain http to a host that is not loopback unless
+// WithHosts names that http:// origin, and never across a redirect to
+// another origin (another host, port or scheme: https to http loses it).
+// JSON is the one encoding of Tokens that carries the token values (for
+// FileStore). Token endpoint redirects are
 // not followed, since a 307 would re-send the refresh token and the client
 // secret to another host, and answers are capped at 1 MiB.
 //

@@ -273,9 +273,11 @@ func ExampleTokens_LogValue() {
 	// {"level":"INFO","msg":"signed in","tokens":{"access_token":true,"id_token":false,"refresh_token":true,"token_type":"Bearer","expiry":"2026-01-02T03:04:05Z"}}
 }
 
-// WithHosts names the hosts that get the access token; a request to any
-// other host, or a redirect to one, goes out without it. Without WithHosts
-// the host of the first request is the only one.
+// WithHosts names the origins that get the access token; a request to any
+// other origin, or a redirect to one, goes out without it. Without WithHosts
+// the origin of the first request is the only one. A loopback host listed
+// without a port, as here, matches any port, over plain http too; any other
+// host needs https unless listed as "http://host:port".
 func ExampleWithHosts() {
 	seen := make(chan string, 2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -18,8 +18,15 @@ import (
 //
 // Tokens holds secrets. Printing it with the fmt package (any verb, value or
 // pointer) or logging it with log/slog shows which tokens are present, the
-// type and the expiry, never the token values. Its JSON encoding, used by
-// FileStore, does hold them.
+// type and the expiry, never the token values. JSON is the one encoding
+// that carries the token values: FileStore needs them to save and reload a
+// sign-in, so treat the output of json.Marshal as a secret too.
+//
+// A nil *Tokens prints as "<nil>" with fmt. Logged with log/slog it does
+// not panic the caller, but slog records the attribute as "LogValue
+// panicked" with a stack trace (the methods have value receivers, so that a
+// Tokens value is redacted too); check for nil before logging a pointer
+// that may be nil.
 type Tokens struct {
 	// AccessToken is sent as "Authorization: Bearer …".
 	AccessToken string `json:"access_token"`

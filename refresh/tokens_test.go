@@ -92,6 +92,22 @@ func TestTokensLogValueHidesSecrets(t *testing.T) {
 	}
 }
 
+// TestTokensNilPointerLogs: a nil *Tokens given to slog neither panics the
+// caller nor loses the record; slog reports the attribute as "LogValue
+// panicked", as the Tokens doc says.
+func TestTokensNilPointerLogs(t *testing.T) {
+	var b bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&b, nil))
+	var nilTokens *Tokens
+	log.Info("tokens", "tokens", nilTokens, "after", "kept")
+	out := b.String()
+	for _, want := range []string{`"msg":"tokens"`, `"tokens":"LogValue panicked`, `"after":"kept"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log = %s; want it to contain %s", out, want)
+		}
+	}
+}
+
 func TestFromOAuth2Token(t *testing.T) {
 	exp := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ot := (&oauth2.Token{AccessToken: "at", RefreshToken: "rt", TokenType: "Bearer", Expiry: exp}).
