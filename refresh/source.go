@@ -170,7 +170,7 @@ type Source struct {
 	parent context.Context
 
 	httpClient *http.Client
-	hostList   []string // WithHosts; nil: pin the first request's host
+	hostList   []string // WithHosts; nil: pin the first request's origin
 	hosts      *hostSet // where Transport sends the access token
 
 	delta, timeout, maxLifetime time.Duration
