@@ -94,13 +94,16 @@
 // Whatever CacheSize is, the entries' bytes (token, payload, claims and a
 // fixed overhead each) are held within a budget of 32 MiB: the worst case,
 // many distinct valid tokens of the maximal 8 KiB, holds about 2,400 of
-// them in about 35 MB of heap. It is keyed by the exact token string and split into shards with their own
-// locks; full shards evict with CLOCK (second chance), taking expired
-// entries first. A hit re-checks exp, nbf and iat against Config.Now and
+// them in about 35 MB of heap. It is keyed by the exact token string and
+// split into shards; a hit takes no lock (the same hot token scales with
+// cores), insertions take their shard's lock, and full shards evict with
+// CLOCK (second chance), taking expired entries first. A hit re-checks exp, nbf and iat against Config.Now and
 // re-runs Config.Policies; an entry is never used after its token expires;
 // a key set refresh that removes a key drops the entries that key verified;
-// failures are never cached; each call returns its own copy of the claims.
-// Caching is observable only as speed.
+// a token verified without kid through a set's single key (H04) is checked
+// again once the set no longer holds exactly that key; failures are never
+// cached; each call returns its own copy of the claims. Caching is
+// observable only as speed.
 //
 // # Requests and answers on the wire
 //
