@@ -43,42 +43,13 @@ type KeySetConfig struct {
 	RequestWait time.Duration
 }
 
-// Bounds of KeySetConfig (docs/SECURITY.md K02, K08, K10).
-const (
-	minRefreshInterval    = time.Minute
-	maxRefreshInterval    = 24 * time.Hour
-	minMinRefreshInterval = time.Second
-	maxMinRefreshInterval = 5 * time.Minute
-	minFetchTimeout       = 100 * time.Millisecond
-	maxFetchTimeout       = time.Minute
-	minRequestWait        = time.Millisecond
-)
-
-// check refuses values outside the documented bounds. Zero is the default.
+// check refuses values outside the documented bounds, which the key set
+// package keeps with its defaults. Zero is the default.
 func (c KeySetConfig) check() error {
-	bound := func(name string, d, lo, hi time.Duration) error {
-		if d != 0 && (d < lo || d > hi) {
-			return fmt.Errorf("jwtgate: Config.KeySet.%s %v is outside [%v, %v] (zero means the default)", name, d, lo, hi)
-		}
-		return nil
-	}
-	fetch := c.FetchTimeout
-	if fetch == 0 {
-		fetch = 5 * time.Second
-	}
-	refresh := c.RefreshInterval
-	if refresh == 0 {
-		refresh = 15 * time.Minute
-	}
-	for _, err := range []error{
-		bound("RefreshInterval", c.RefreshInterval, minRefreshInterval, maxRefreshInterval),
-		bound("MinRefreshInterval", c.MinRefreshInterval, minMinRefreshInterval, min(maxMinRefreshInterval, refresh)),
-		bound("FetchTimeout", c.FetchTimeout, minFetchTimeout, maxFetchTimeout),
-		bound("RequestWait", c.RequestWait, minRequestWait, fetch),
-	} {
-		if err != nil {
-			return err
-		}
+	var kc keyset.Config
+	c.apply(&kc)
+	if err := kc.CheckTiming(); err != nil {
+		return fmt.Errorf("jwtgate: Config.KeySet.%w", err)
 	}
 	return nil
 }

@@ -40,6 +40,18 @@ const (
 	failuresBeforeError    = 3
 )
 
+// Bounds of Config's exported timing fields, which CheckTiming enforces
+// (docs/SECURITY.md K02, K08, K10).
+const (
+	minRefreshInterval    = time.Minute
+	maxRefreshInterval    = 24 * time.Hour
+	minMinRefreshInterval = time.Second
+	maxMinRefreshInterval = 5 * time.Minute
+	minFetchTimeout       = 100 * time.Millisecond
+	maxFetchTimeout       = time.Minute
+	minRequestWait        = time.Millisecond
+)
+
 // Config configures New. Timing fields default when zero; the unexported
 // ones only tests shorten. Refresh timing runs on the
 // monotonic clock, so that a fixed test clock cannot freeze key rotation.
@@ -62,8 +74,8 @@ type Config struct {
 	HTTPClient *http.Client // lends its Transport; nil: a client of our own, never http.DefaultClient
 	Logger     *slog.Logger // nil: slog.Default()
 
-	// The tuning the verifier exports (core.KeySetConfig checks their
-	// bounds); zero means the default.
+	// The tuning the verifier exports (core.KeySetConfig); CheckTiming
+	// enforces their bounds. Zero means the default.
 	FetchTimeout       time.Duration // total timeout of one fetch; default 5 s
 	RefreshInterval    time.Duration // periodic refresh without Cache-Control max-age; default 15 min
 	MinRefreshInterval time.Duration // at most one on-demand (unknown kid) fetch per this; default 30 s
@@ -103,6 +115,39 @@ func (c *Config) defaults() {
 	if c.RSAAlg == alg.Unknown {
 		c.RSAAlg = alg.RS256
 	}
+}
+
+// CheckTiming refuses an exported timing field (RefreshInterval,
+// MinRefreshInterval, FetchTimeout, RequestWait) outside its bounds; zero
+// means the default. MinRefreshInterval may not exceed RefreshInterval, nor
+// RequestWait FetchTimeout (each as defaulted). The error text starts with
+// the field's name, so that a caller can put its own path in front.
+func (c Config) CheckTiming() error {
+	bound := func(name string, d, lo, hi time.Duration) error {
+		if d != 0 && (d < lo || d > hi) {
+			return fmt.Errorf("%s %v is outside [%v, %v] (zero means the default)", name, d, lo, hi)
+		}
+		return nil
+	}
+	fetch := c.FetchTimeout
+	if fetch == 0 {
+		fetch = defaultFetchTimeout
+	}
+	refresh := c.RefreshInterval
+	if refresh == 0 {
+		refresh = defaultRefreshInterval
+	}
+	for _, err := range []error{
+		bound("RefreshInterval", c.RefreshInterval, minRefreshInterval, maxRefreshInterval),
+		bound("MinRefreshInterval", c.MinRefreshInterval, minMinRefreshInterval, min(maxMinRefreshInterval, refresh)),
+		bound("FetchTimeout", c.FetchTimeout, minFetchTimeout, maxFetchTimeout),
+		bound("RequestWait", c.RequestWait, minRequestWait, fetch),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // allowOct reports whether symmetric keys may be kept.

@@ -451,3 +451,22 @@ func TestDetectsTheROCAFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// K02, K08, K10: the defaults New fills in lie within the bounds that
+// CheckTiming enforces, and an error starts with the field's name.
+func TestCheckTimingAcceptsTheDefaults(t *testing.T) {
+	var c Config
+	c.defaults()
+	tuned := Config{FetchTimeout: c.FetchTimeout, RefreshInterval: c.RefreshInterval,
+		MinRefreshInterval: c.MinRefreshInterval, RequestWait: c.RequestWait}
+	if err := tuned.CheckTiming(); err != nil {
+		t.Errorf("got %v for the defaults %+v; want nil", err, tuned)
+	}
+	if err := (Config{}).CheckTiming(); err != nil {
+		t.Errorf("got %v for the zero Config; want nil", err)
+	}
+	err := Config{RequestWait: c.FetchTimeout + time.Millisecond}.CheckTiming()
+	if err == nil || !strings.HasPrefix(err.Error(), "RequestWait ") {
+		t.Errorf("got %v; want an error starting with RequestWait", err)
+	}
+}
