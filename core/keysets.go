@@ -95,20 +95,9 @@ func (v *Verifier) KeySetStatus() []KeySetStatus {
 	}
 	out := make([]KeySetStatus, 0, len(v.sets))
 	for _, s := range v.sets {
-		st := s.Status()
-		out = append(out, KeySetStatus{
-			Issuer:              st.Issuer,
-			JWKSURL:             st.JWKSURL,
-			Static:              st.Static,
-			Loaded:              st.Loaded,
-			LastSuccess:         st.LastSuccess,
-			LastFailure:         st.LastFailure,
-			LastError:           st.LastError,
-			ConsecutiveFailures: st.ConsecutiveFailures,
-			FetchFailures:       st.FetchFailures,
-			Keys:                st.Keys,
-			KIDs:                st.KIDs,
-		})
+		// A conversion: the two structs must keep the same fields in the
+		// same order, or this does not compile.
+		out = append(out, KeySetStatus(s.Status()))
 	}
 	return out
 }

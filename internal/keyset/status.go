@@ -8,6 +8,9 @@ import (
 // Status is a snapshot of one key set's state, for health pages and
 // readiness checks. It holds no key material; URLs and error texts are
 // redacted (RedactURL).
+//
+// core.KeySetStatus is converted from Status: a field added here must be
+// added there too, with the same name and type, in the same place.
 type Status struct {
 	Issuer              string    // the exact iss value
 	JWKSURL             string    // the JWKS URL (discovery's until jwks_uri is known), redacted; "" for a static set
