@@ -96,6 +96,48 @@ func TestNewRefusesMalformedOrMismatchedCognitoSettings(t *testing.T) {
 	}
 }
 
+// C13: Cognito signs with RS256 only, so New refuses a user pool issuer
+// whose allowlist lacks RS256, naming Config.Algorithms; an allowlist with
+// RS256, the default one, and an emulator with Cognito rules elsewhere are
+// accepted.
+func TestNewRefusesACognitoPoolWithoutRS256(t *testing.T) {
+	pool := Cognito("eu-west-1", "eu-west-1_AbC123")
+	emulator := Issuer{URL: "http://127.0.0.1:9229/local_4oWnMx1Q", Cognito: true}
+	for _, tc := range []struct {
+		name string
+		iss  Issuer
+		algs []string
+		want bool // New refuses
+	}{
+		{"ES256 only", pool, []string{"ES256"}, true},
+		{"RS384 and RS512", pool, []string{"RS384", "RS512"}, true},
+		{"HS256 only", pool, []string{"HS256"}, true},
+		{"RS256 among others", pool, []string{"ES256", "RS256"}, false},
+		{"default allowlist", pool, nil, false},
+		{"emulator, ES256 only", emulator, []string{"ES256"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := cognitoConfig(tc.iss)
+			cfg.Algorithms = tc.algs
+			if !tc.want {
+				// A key the allowlist can use, so that a static set loads.
+				cfg.Issuers[0].JWKS = jwttest.JWKS(vtKey("RS256"), vtKey("ES256"))
+			}
+			v, err := New(context.Background(), cfg)
+			if v != nil {
+				v.Close()
+			}
+			switch {
+			case !tc.want && err != nil:
+				t.Errorf("New: got %v; want success", err)
+			case tc.want && (err == nil || !strings.Contains(err.Error(), "Config.Issuers[0]") ||
+				!strings.Contains(err.Error(), "Config.Algorithms") || !strings.Contains(err.Error(), "RS256 only")):
+				t.Errorf("New: got %v; want an error naming Config.Issuers[0] and Config.Algorithms and saying Cognito signs RS256 only", err)
+			}
+		})
+	}
+}
+
 func TestNewAcceptsWellFormedCognitoPoolsAndEmulators(t *testing.T) {
 	pool, err := CognitoPool("eu-west-1_AbC123")
 	if err != nil {

@@ -67,7 +67,8 @@ type issuerState struct {
 // issuer URL with a query or fragment when its JWKS is found by discovery.
 //
 // For Amazon Cognito, New refuses: an issuer URL on
-// cognito-idp.<region>.amazonaws.com whose region is empty or malformed,
+// cognito-idp.<region>.amazonaws.com while Config.Algorithms lacks RS256
+// (Cognito signs with RS256 only), or whose region is empty or malformed,
 // whose path is not a well-formed user pool id (see CognitoPool), whose
 // region differs from the pool id's prefix (or whose region and pool are
 // swapped, as core.Cognito(pool, region) gives), or whose Cognito field is
@@ -257,11 +258,26 @@ func checkIssuer(cfg Config, iss Issuer) error {
 	return nil
 }
 
-// checkCanVerify refuses an issuer whose keys come from a URL while the
-// allowlist holds HS algorithms only: a fetched key set never holds a
-// symmetric (oct) key, so no token of it could ever verify. (A static set
-// none of whose keys serves an allowed algorithm is refused by the key set.)
+// checkCanVerify refuses settings under which no token of an issuer could
+// ever verify, where that is plain from the configuration alone:
+//   - an Amazon Cognito user pool issuer (its URL on
+//     cognito-idp.<region>.amazonaws.com) while the allowlist lacks RS256,
+//     the one algorithm Cognito signs with;
+//   - an issuer whose keys come from a URL while the allowlist holds HS
+//     algorithms only: a fetched key set never holds a symmetric (oct) key.
+//
+// (A static set none of whose keys serves an allowed algorithm is refused
+// by the key set.) checkConfig has already checked the URLs.
 func checkCanVerify(cfg Config, allowed alg.Set) error {
+	if !allowed.Has(alg.RS256) {
+		for i, iss := range cfg.Issuers {
+			if pool, _ := checkCognitoURL(iss.URL); pool {
+				return fmt.Errorf("jwtgate: Config.Issuers[%d]: issuer %q is an Amazon Cognito user pool, which signs with RS256 only, "+
+					"but Config.Algorithms %v does not allow RS256: no token could verify (add \"RS256\" to Config.Algorithms, or leave it empty)",
+					i, iss.URL, cfg.Algorithms)
+			}
+		}
+	}
 	asymmetric := false
 	for _, a := range alg.All() {
 		if allowed.Has(a) && a.Info().Scheme != alg.HMAC {
