@@ -127,7 +127,6 @@ func RequireTokenUse(use string) Policy {
 type Requirement struct {
 	policies []Policy
 	missing  sync.Once // the ERROR log of a missing authentication middleware
-	logger   *slog.Logger
 }
 
 // NewRequirement returns the Requirement of policies (copied).
@@ -143,8 +142,9 @@ func NewRequirement(policies ...Policy) *Requirement {
 //   - Not authenticated: the route is misconfigured (Require without New in
 //     front of it). Check returns ErrMiddlewareMissing, answered 500 with a
 //     generic body, and logs it at ERROR once per Requirement, to
-//     slog.Default(), so that the mistake is seen at the first request
-//     instead of looking like a client without a token.
+//     slog.Default() (no middleware ran, so no Verifier and no
+//     Config.Logger is known), so that the mistake is seen at the first
+//     request instead of looking like a client without a token.
 //   - Authenticated without claims: ErrMissingToken (401).
 //   - Otherwise Authorize(ctx, c, policies...). A refusal is logged at
 //     debug level through the Config.Logger of the Verifier that verified
@@ -152,11 +152,7 @@ func NewRequirement(policies ...Policy) *Requirement {
 func (r *Requirement) Check(ctx context.Context, c *Claims, authenticated bool) error {
 	if c == nil && !authenticated {
 		r.missing.Do(func() {
-			l := r.logger
-			if l == nil {
-				l = slog.Default()
-			}
-			l.LogAttrs(ctx, slog.LevelError, "jwtgate: Require runs without the authentication middleware in front of it; "+
+			slog.Default().LogAttrs(ctx, slog.LevelError, "jwtgate: Require runs without the authentication middleware in front of it; "+
 				"its requests are answered 500 until the adapter's New is put before it")
 		})
 		return ErrMiddlewareMissing

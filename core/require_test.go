@@ -16,7 +16,8 @@ import (
 func TestRequirementWithoutMiddlewareIsMisconfiguredAndLogsOnce(t *testing.T) {
 	var buf bytes.Buffer
 	r := NewRequirement(RequireScopes("read"))
-	r.logger = slog.New(slog.NewTextHandler(&buf, nil))
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
