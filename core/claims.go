@@ -53,7 +53,7 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 // returns (nil, false).
 func FromContext(ctx context.Context) (*Claims, bool) {
 	if x, ok := ctx.(*claimsContext); ok {
-		return &x.c, true
+		return x.c, x.c != nil
 	}
 	c, ok := ctx.Value(claimsKey{}).(*Claims)
 	return c, ok && c != nil

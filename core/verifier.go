@@ -395,7 +395,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 		v.cache.put(token, ne, now)
 	}
 	if carry {
-		return &claimsRef{Context: ctx, c: c, v: v}, c, false, nil
+		return &claimsContext{Context: ctx, c: c, v: v}, c, false, nil
 	}
 	return ctx, c, false, nil
 }
