@@ -52,8 +52,8 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 // FromContext returns the verified claims in ctx, if any. Without them it
 // returns (nil, false).
 func FromContext(ctx context.Context) (*Claims, bool) {
-	if x, ok := ctx.(*claimsContext); ok {
-		return x.c, x.c != nil
+	if x, ok := ctx.(*claimsContext); ok && x.c != nil {
+		return x.c, true
 	}
 	c, ok := ctx.Value(claimsKey{}).(*Claims)
 	return c, ok && c != nil

@@ -2,35 +2,77 @@ package core
 
 import "context"
 
-// claimsContext is the context node that carries a request's verified
+// claimsContext is the context node an authentication middleware hands its
+// request on with: the mark that it handled the request, its own value
+// (Credentials.Middleware, Handled), and, once a token is verified, the
 // claims and the Verifier that verified them. On a cache hit the node, the
 // caller's copy of the claims and their strings are one allocation
 // (withClaims); a token verified in full points it at the claims Verify
-// returned.
+// returned. Handled makes one without claims.
 type claimsContext struct {
 	context.Context
-	c *Claims
-	v *Verifier // the Verifier that verified c, for Requirement's debug log
+	c  *Claims   // nil when the middleware let the request through without claims
+	v  *Verifier // the Verifier that verified c, for Requirement's debug log
+	mw any       // the middleware's own value, for HandledBy
 }
 
-// Value returns the claims for claimsKey, the Verifier for verifierKey, and
-// asks the parent otherwise, as the node context.WithValue makes would.
+// handledKey is the context key of the innermost claimsContext: its
+// presence is the mark that an authentication middleware handled the
+// request.
+type handledKey struct{}
+
+// Value returns the claims for claimsKey, the Verifier for verifierKey,
+// the node itself for handledKey, and asks the parent otherwise, as the
+// node context.WithValue makes would.
 func (x *claimsContext) Value(key any) any {
 	switch key {
 	case any(claimsKey{}):
-		return x.c
+		if x.c != nil {
+			return x.c
+		}
 	case any(verifierKey{}):
-		return x.v
+		if x.v != nil {
+			return x.v
+		}
+	case any(handledKey{}):
+		return x
 	}
 	return x.Context.Value(key)
 }
 
 // String names the node as context.WithValue's would, for debugging.
 func (x *claimsContext) String() string {
-	if s, ok := x.Context.(interface{ String() string }); ok {
-		return s.String() + ".WithValue(claims)"
+	name := "claims"
+	if x.c == nil {
+		name = "handled"
 	}
-	return "context.WithValue(claims)"
+	if s, ok := x.Context.(interface{ String() string }); ok {
+		return s.String() + ".WithValue(" + name + ")"
+	}
+	return "context.WithValue(" + name + ")"
+}
+
+// Handled returns ctx marked as handled by an authentication middleware,
+// for a request it lets through without claims: a skipped one (WithSkip), or
+// one without credentials where they are optional. A Requirement further on
+// then answers it 401 (ErrMissingToken), not 500 (ErrMiddlewareMissing). mw
+// is the middleware's own value, such as its configuration, which HandledBy
+// returns; it may be nil. The context AuthenticateContext returns with
+// claims carries the mark already (with Credentials.Middleware as mw).
+func Handled(ctx context.Context, mw any) context.Context {
+	return &claimsContext{Context: ctx, mw: mw}
+}
+
+// HandledBy reports whether an authentication middleware handled the
+// request of ctx (Handled, or AuthenticateContext with claims), and returns
+// the value it gave (mw of Handled, Credentials.Middleware). A context that
+// carries claims only through NewContext is not marked.
+func HandledBy(ctx context.Context) (mw any, ok bool) {
+	x, ok := ctx.Value(handledKey{}).(*claimsContext)
+	if !ok {
+		return nil, false
+	}
+	return x.mw, true
 }
 
 // verifierKey is the context key of the Verifier that verified a request's
@@ -43,9 +85,10 @@ func verifierFrom(ctx context.Context) *Verifier {
 	return v
 }
 
-// withClaims returns ctx carrying a copy of c (verified by v), and that copy: one allocation
+// withClaims returns ctx carrying a copy of c (verified by v) and the
+// middleware's value mw, and that copy: one allocation
 // with up to claimsInline strings in Audience, Groups and Scopes.
-func withClaims(ctx context.Context, c *Claims, v *Verifier) (context.Context, *Claims) {
+func withClaims(ctx context.Context, c *Claims, v *Verifier, mw any) (context.Context, *Claims) {
 	total := len(c.Audience) + len(c.Groups) + len(c.Scopes)
 	var x *claimsContext
 	var own *Claims
@@ -86,6 +129,6 @@ func withClaims(ctx context.Context, c *Claims, v *Verifier) (context.Context, *
 		x, own, all = &box.claimsContext, &box.claims, make([]string, total)
 	}
 	c.copyTo(own, all)
-	x.Context, x.c, x.v = ctx, own, v
+	x.Context, x.c, x.v, x.mw = ctx, own, v, mw
 	return x, own
 }

@@ -104,3 +104,61 @@ func TestCacheEntryTimelyMatchesCheckTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestHandledMarksTheRequest: Handled and AuthenticateContext with claims
+// mark the context as handled by an authentication middleware and hand its
+// value back through HandledBy; a bare context, NewContext and the context
+// of a refusal are not marked; claims of a parent stay visible through the
+// mark.
+func TestHandledMarksTheRequest(t *testing.T) {
+	k := vtKey("ES256")
+	v := vtNew(t, vtConfig(k))
+	auth := []string{"Bearer " + k.Sign(vtClaims())}
+	mw := new(int)
+	bg := context.Background()
+
+	for i := range 2 { // a miss, then a hit
+		ctx, c, err := v.AuthenticateContext(bg, Credentials{Authorization: auth, Middleware: mw})
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if got, ok := HandledBy(ctx); !ok || got != any(mw) {
+			t.Errorf("call %d: HandledBy after AuthenticateContext: got %v, %v; want %p, true", i, got, ok, mw)
+		}
+		if got, ok := HandledBy(Handled(ctx, "inner")); !ok || got != "inner" {
+			t.Errorf("call %d: HandledBy of a mark over claims: got %v, %v; want inner, true", i, got, ok)
+		}
+		if got, ok := FromContext(Handled(ctx, nil)); !ok || got != c {
+			t.Errorf("call %d: FromContext through a mark: got %p, %v; want %p, true", i, got, ok, c)
+		}
+	}
+
+	ctx := Handled(context.WithValue(bg, otherKey{}, "kept"), mw)
+	if got, ok := HandledBy(ctx); !ok || got != any(mw) {
+		t.Errorf("HandledBy(Handled(ctx, mw)): got %v, %v; want %p, true", got, ok, mw)
+	}
+	if got, ok := HandledBy(Handled(bg, nil)); !ok || got != nil {
+		t.Errorf("HandledBy(Handled(ctx, nil)): got %v, %v; want nil, true", got, ok)
+	}
+	if c, ok := FromContext(ctx); ok || c != nil {
+		t.Errorf("FromContext(Handled(ctx)): got %+v, %v; want nil, false", c, ok)
+	}
+	if got := ctx.Value(otherKey{}); got != "kept" {
+		t.Errorf("other key through the mark: got %v; want kept", got)
+	}
+
+	notMarked := map[string]context.Context{
+		"background": bg,
+		"NewContext": NewContext(bg, &Claims{Subject: "s"}),
+	}
+	if out, _, err := v.AuthenticateContext(bg, Credentials{Authorization: []string{"Bearer " + vtForge(t, auth[0][7:])}, Middleware: mw}); err == nil {
+		t.Error("forged token accepted")
+	} else {
+		notMarked["refused"] = out
+	}
+	for name, ctx := range notMarked {
+		if got, ok := HandledBy(ctx); ok || got != nil {
+			t.Errorf("%s: HandledBy: got %v, %v; want nil, false", name, got, ok)
+		}
+	}
+}

@@ -122,8 +122,9 @@ func RequireTokenUse(use string) Policy {
 }
 
 // Requirement is what an adapter's Require middleware decides with: its
-// policies, and whether an authentication middleware handled the request.
-// Build one per Require with NewRequirement; it is safe for concurrent use.
+// policies, applied to the claims of a request an authentication middleware
+// handled. Build one per Require with NewRequirement; it is safe for
+// concurrent use.
 type Requirement struct {
 	policies []Policy
 	missing  sync.Once // the ERROR log of a missing authentication middleware
@@ -134,28 +135,34 @@ func NewRequirement(policies ...Policy) *Requirement {
 	return &Requirement{policies: slices.Clone(policies)}
 }
 
-// Check decides one request. authenticated reports whether an
-// authentication middleware (an adapter's New) handled the request, with or
-// without claims: c is its verified claims, nil when it let the request
-// through without (WithCredentialsOptional, WithSkip).
+// Check decides one request from ctx, its context as the authentication
+// middleware in front (an adapter's New) handed it on: the claims
+// (FromContext), or, without claims, the mark that the middleware let the
+// request through (HandledBy: WithCredentialsOptional, WithSkip).
 //
-//   - Not authenticated: the route is misconfigured (Require without New in
-//     front of it). Check returns ErrMiddlewareMissing, answered 500 with a
-//     generic body, and logs it at ERROR once per Requirement, to
-//     slog.Default() (no middleware ran, so no Verifier and no
-//     Config.Logger is known), so that the mistake is seen at the first
+//   - Neither claims nor the mark: the route is misconfigured (Require
+//     without New in front of it). Check returns ErrMiddlewareMissing,
+//     answered 500 with a generic body, and logs it at ERROR once per
+//     Requirement, to slog.Default() (no middleware ran, so no Verifier and
+//     no Config.Logger is known), so that the mistake is seen at the first
 //     request instead of looking like a client without a token.
-//   - Authenticated without claims: ErrMissingToken (401).
+//   - The mark without claims: ErrMissingToken (401).
 //   - Otherwise Authorize(ctx, c, policies...). A refusal is logged at
 //     debug level through the Config.Logger of the Verifier that verified
-//     c (when ctx is the context its AuthenticateContext returned).
-func (r *Requirement) Check(ctx context.Context, c *Claims, authenticated bool) error {
-	if c == nil && !authenticated {
-		r.missing.Do(func() {
-			slog.Default().LogAttrs(ctx, slog.LevelError, "jwtgate: Require runs without the authentication middleware in front of it; "+
-				"its requests are answered 500 until the adapter's New is put before it")
-		})
-		return ErrMiddlewareMissing
+//     the claims (when ctx is the context its AuthenticateContext returned).
+//
+// Claims put in ctx with NewContext alone (a handler test) go to the
+// policies as well.
+func (r *Requirement) Check(ctx context.Context) error {
+	c, _ := FromContext(ctx)
+	if c == nil {
+		if _, handled := HandledBy(ctx); !handled {
+			r.missing.Do(func() {
+				slog.Default().LogAttrs(ctx, slog.LevelError, "jwtgate: Require runs without the authentication middleware in front of it; "+
+					"its requests are answered 500 until the adapter's New is put before it")
+			})
+			return ErrMiddlewareMissing
+		}
 	}
 	err := Authorize(ctx, c, r.policies...)
 	if err != nil {

@@ -69,6 +69,12 @@ type Credentials struct {
 	// with a space or tab in it (another scheme and its credentials, such as
 	// Basic) is still no credentials.
 	BareToken bool
+
+	// Middleware is the calling middleware's own value, such as an
+	// adapter's configuration: the context AuthenticateContext returns with
+	// claims carries it for HandledBy (a Require further on answers with
+	// it). AuthenticateCredentials ignores it; nil is fine.
+	Middleware any
 }
 
 // AuthenticateCredentials picks the token of cr and verifies it, as
@@ -90,9 +96,12 @@ func (v *Verifier) AuthenticateCredentials(ctx context.Context, cr Credentials) 
 // AuthenticateContext is AuthenticateCredentials for a middleware that
 // hands the claims on in a context: on success it also returns ctx carrying
 // the claims, as NewContext(ctx, claims) would, so that FromContext finds
-// them. On a cache hit the claims' copy and the context that carries it are
-// one allocation. On an error, or without credentials, it returns ctx
-// itself. Every adapter uses it.
+// them, and the mark that an authentication middleware handled the request
+// (HandledBy, with cr.Middleware), which a Requirement looks for. On a cache
+// hit the claims' copy and the context that carries it are one allocation.
+// On an error, or without credentials, it returns ctx itself: a middleware
+// that lets such a request through marks it with Handled. Every adapter uses
+// it.
 func (v *Verifier) AuthenticateContext(ctx context.Context, cr Credentials) (context.Context, *Claims, error) {
 	return v.authenticate(ctx, &cr, true)
 }
@@ -115,7 +124,7 @@ func (v *Verifier) authenticate(ctx context.Context, cr *Credentials, carry bool
 	if v == nil {
 		return ctx, nil, errNoVerifier
 	}
-	out, c, hit, err := v.verifyEntry(ctx, token, e, carry)
+	out, c, hit, err := v.verifyEntry(ctx, token, e, carry, cr.Middleware)
 	if err != nil {
 		return ctx, nil, v.refused(ctx, token, v.cacheState(hit), err)
 	}

@@ -23,7 +23,7 @@ func TestRequirementWithoutMiddlewareIsMisconfiguredAndLogsOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := r.Check(context.Background(), nil, false); !errors.Is(err, ErrMiddlewareMissing) {
+			if err := r.Check(context.Background()); !errors.Is(err, ErrMiddlewareMissing) {
 				t.Errorf("Check without middleware: got %v; want ErrMiddlewareMissing", err)
 			}
 		}()
@@ -45,19 +45,18 @@ func TestRequirementWithoutMiddlewareIsMisconfiguredAndLogsOnce(t *testing.T) {
 
 func TestRequirementWithMiddlewareRunsThePolicies(t *testing.T) {
 	r := NewRequirement(RequireScopes("read"))
-	ctx := context.Background()
+	bg := context.Background()
 	for _, tc := range []struct {
-		name          string
-		c             *Claims
-		authenticated bool
-		want          error
+		name string
+		ctx  context.Context
+		want error
 	}{
-		{"no claims", nil, true, ErrMissingToken},
-		{"scope present", &Claims{Scopes: []string{"read"}}, true, nil},
-		{"scope missing", &Claims{Scopes: []string{"write"}}, true, ErrInsufficientScope},
-		{"claims put in the context by a test, no middleware", &Claims{Scopes: []string{"read"}}, false, nil},
+		{"no claims", Handled(bg, nil), ErrMissingToken},
+		{"scope present", Handled(NewContext(bg, &Claims{Scopes: []string{"read"}}), nil), nil},
+		{"scope missing", Handled(NewContext(bg, &Claims{Scopes: []string{"write"}}), nil), ErrInsufficientScope},
+		{"claims put in the context by a test, no middleware", NewContext(bg, &Claims{Scopes: []string{"read"}}), nil},
 	} {
-		err := r.Check(ctx, tc.c, tc.authenticated)
+		err := r.Check(tc.ctx)
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v; want %v", tc.name, err, tc.want)
 		}

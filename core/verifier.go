@@ -328,7 +328,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
 		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
 	}
-	_, c, hit, err := v.verifyEntry(ctx, token, v.lookup(token), false)
+	_, c, hit, err := v.verifyEntry(ctx, token, v.lookup(token), false, nil)
 	if err != nil {
 		return nil, v.refused(ctx, token, v.cacheState(hit), err)
 	}
@@ -349,10 +349,11 @@ func (v *Verifier) lookup(token string) *cacheEntry {
 // verifyEntry is Verify once token has been looked up in the cache: e is its
 // entry, or nil. Authenticate calls it too, so that a request looks the token
 // up once. hit reports whether the answer came from the cache. With carry,
-// it also returns ctx carrying the claims (on a hit, the claims' copy and the
+// it also returns ctx carrying the claims and the middleware's value mw (on
+// a hit, the claims' copy and the
 // context node are one allocation); otherwise, and on an error, it returns
 // ctx as it is.
-func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry, carry bool) (out context.Context, c *Claims, hit bool, err error) {
+func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry, carry bool, mw any) (out context.Context, c *Claims, hit bool, err error) {
 	if len(token) > maxTokenLen {
 		return ctx, nil, false, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
 	}
@@ -367,7 +368,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 			}
 			out = ctx
 			if carry {
-				out, c = withClaims(ctx, e.claims, v)
+				out, c = withClaims(ctx, e.claims, v, mw)
 			} else {
 				c = e.claims.clone()
 			}
@@ -395,7 +396,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 		v.cache.put(token, ne, now)
 	}
 	if carry {
-		return &claimsContext{Context: ctx, c: c, v: v}, c, false, nil
+		return &claimsContext{Context: ctx, c: c, v: v, mw: mw}, c, false, nil
 	}
 	return ctx, c, false, nil
 }

@@ -2,7 +2,6 @@ package echojwt
 
 import (
 	"errors"
-	"sync/atomic"
 
 	"github.com/jwtgate/jwtgate/core"
 	"github.com/labstack/echo/v4"
@@ -78,10 +77,6 @@ func WithErrorHandler(h func(c echo.Context, err error) error) Option {
 	return func(c *config) { c.errorHandler = h }
 }
 
-// configKey is the echo.Context key under which the configuration travels to
-// Require, when it is not the default one.
-const configKey = "github.com/jwtgate/jwtgate/echojwt.config"
-
 // New returns an Echo middleware that verifies requests with v. A request
 // with a valid token reaches the next handler with the claims in its request
 // context; any other request gets core.Respond's answer, unless it is
@@ -94,13 +89,12 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 			o(cfg)
 		}
 	}
-	carry := cfg.realm != "" || cfg.errorHandler != nil
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			// The request context carries the mark that New handled the
+			// request, with its configuration, for a Require further on.
 			if cfg.skip != nil && cfg.skip(c) {
-				if requireUsed.Load() {
-					c.Set(configKey, cfg) // for Require: this middleware ran
-				}
+				c.SetRequest(c.Request().WithContext(core.Handled(c.Request().Context(), cfg)))
 				return next(c)
 			}
 			r := c.Request()
@@ -116,28 +110,28 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 			}
 			ctx, claims, err := v.AuthenticateContext(r.Context(), core.Credentials{
 				Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
+				Middleware: cfg,
 			})
-			if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
-				return cfg.fail(c, err)
-			}
-			// Without claims, the configuration also tells a Require further
-			// on that this middleware ran (once any Require exists).
-			if carry || claims == nil && requireUsed.Load() {
-				c.Set(configKey, cfg)
-			}
-			if claims != nil {
-				c.SetRequest(r.WithContext(ctx))
-				if cfg.contextKey != "" {
-					c.Set(cfg.contextKey, claims)
+			if err != nil {
+				if !cfg.optional || !errors.Is(err, core.ErrMissingToken) {
+					return cfg.fail(c, err)
 				}
+				ctx = core.Handled(ctx, cfg) // optional, no credentials
+			}
+			c.SetRequest(r.WithContext(ctx))
+			if claims != nil && cfg.contextKey != "" {
+				c.Set(cfg.contextKey, claims)
 			}
 			return next(c)
 		}
 	}
 }
 
-// fail answers err.
+// fail answers err; a nil cfg writes the default answer.
 func (cfg *config) fail(c echo.Context, err error) error {
+	if cfg == nil {
+		return WriteError(c, err, "")
+	}
 	if cfg.errorHandler != nil {
 		return cfg.errorHandler(c, err)
 	}
@@ -152,26 +146,18 @@ func (cfg *config) fail(c echo.Context, err error) error {
 // (core.ErrMiddlewareMissing) and logs that once at ERROR.
 func Require(policies ...core.Policy) echo.MiddlewareFunc {
 	req := core.NewRequirement(policies...)
-	requireUsed.Store(true)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
-			claims, _ := core.FromContext(ctx)
-			cfg, _ := c.Get(configKey).(*config)
-			if err := req.Check(ctx, claims, cfg != nil); err != nil {
-				if cfg == nil {
-					cfg = &config{}
-				}
+			if err := req.Check(ctx); err != nil {
+				mw, _ := core.HandledBy(ctx)
+				cfg, _ := mw.(*config) // nil without New in front
 				return cfg.fail(c, err)
 			}
 			return next(c)
 		}
 	}
 }
-
-// requireUsed reports whether Require has been called: only then does a
-// request without claims carry the mark that New handled it.
-var requireUsed atomic.Bool
 
 // Claims returns the verified claims of the request, as
 // core.FromContext(c.Request().Context()) does.

@@ -2,7 +2,6 @@ package fiberjwt
 
 import (
 	"errors"
-	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -79,12 +78,8 @@ func WithErrorHandler(h func(c *fiber.Ctx, err error) error) Option {
 	return func(c *config) { c.errorHandler = h }
 }
 
-// claimsKey and configKey are the c.Locals keys of the claims and, when it is
-// not the default one, of the configuration for Require.
-type (
-	claimsKey struct{}
-	configKey struct{}
-)
+// claimsKey is the c.Locals key of the claims.
+type claimsKey struct{}
 
 // New returns a Fiber middleware that verifies requests with v. A request
 // with a valid token continues with the claims in c.Locals and the user
@@ -98,12 +93,11 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 			o(cfg)
 		}
 	}
-	carry := cfg.realm != "" || cfg.errorHandler != nil
 	return func(c *fiber.Ctx) error {
+		// The user context carries the mark that New handled the request,
+		// with its configuration, for a Require further on.
 		if cfg.skip != nil && cfg.skip(c) {
-			if requireUsed.Load() {
-				c.Locals(configKey{}, cfg) // for Require: this middleware ran
-			}
+			c.SetUserContext(core.Handled(c.UserContext(), cfg))
 			return c.Next()
 		}
 		var one [1]string
@@ -116,22 +110,21 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 		}
 		ctx, claims, err := v.AuthenticateContext(c.UserContext(), core.Credentials{
 			Authorization: auth, Cookie: cookie, Query: query, BareToken: cfg.bare,
+			Middleware: cfg,
 		})
-		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
-			return cfg.fail(c, err)
-		}
-		// Without claims, the configuration also tells a Require further on
-		// that this middleware ran (once any Require exists).
-		if carry || claims == nil && requireUsed.Load() {
-			c.Locals(configKey{}, cfg)
+		if err != nil {
+			if !cfg.optional || !errors.Is(err, core.ErrMissingToken) {
+				return cfg.fail(c, err)
+			}
+			ctx = core.Handled(ctx, cfg) // optional, no credentials
 		}
 		if claims != nil {
 			c.Locals(claimsKey{}, claims)
 			if cfg.contextKey != "" {
 				c.Locals(cfg.contextKey, claims)
 			}
-			c.SetUserContext(ctx)
 		}
+		c.SetUserContext(ctx)
 		return c.Next()
 	}
 }
@@ -175,8 +168,11 @@ func credentials(c *fiber.Ctx, cookieName string, auth []string) (_ []string, co
 	return auth, cookie
 }
 
-// fail answers err.
+// fail answers err; a nil cfg writes the default answer.
 func (cfg *config) fail(c *fiber.Ctx, err error) error {
+	if cfg == nil {
+		return WriteError(c, err, "")
+	}
 	if cfg.errorHandler != nil {
 		return cfg.errorHandler(c, err)
 	}
@@ -191,23 +187,16 @@ func (cfg *config) fail(c *fiber.Ctx, err error) error {
 // (core.ErrMiddlewareMissing) and logs that once at ERROR.
 func Require(policies ...core.Policy) fiber.Handler {
 	req := core.NewRequirement(policies...)
-	requireUsed.Store(true)
 	return func(c *fiber.Ctx) error {
-		claims, _ := Claims(c)
-		cfg, _ := c.Locals(configKey{}).(*config)
-		if err := req.Check(c.UserContext(), claims, cfg != nil); err != nil {
-			if cfg == nil {
-				cfg = &config{}
-			}
+		ctx := c.UserContext()
+		if err := req.Check(ctx); err != nil {
+			mw, _ := core.HandledBy(ctx)
+			cfg, _ := mw.(*config) // nil without New in front
 			return cfg.fail(c, err)
 		}
 		return c.Next()
 	}
 }
-
-// requireUsed reports whether Require has been called: only then does a
-// request without claims carry the mark that New handled it.
-var requireUsed atomic.Bool
 
 // Claims returns the verified claims of the request from c.Locals (they are
 // also in c.UserContext(), for core.FromContext).

@@ -2,7 +2,6 @@ package ginjwt
 
 import (
 	"errors"
-	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jwtgate/jwtgate/core"
@@ -77,10 +76,6 @@ func WithErrorHandler(h func(c *gin.Context, err error)) Option {
 	return func(c *config) { c.errorHandler = h }
 }
 
-// configKey is the c.Keys key under which the configuration travels to
-// Require, when it is not the default one.
-type configKey struct{}
-
 // New returns a Gin middleware that verifies requests with v. A request with
 // a valid token continues with the claims in c.Request's context; any other
 // request is aborted with core.Respond's answer, unless it is skipped or
@@ -93,12 +88,11 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 			o(cfg)
 		}
 	}
-	carry := cfg.realm != "" || cfg.errorHandler != nil
 	return func(c *gin.Context) {
+		// The request context carries the mark that New handled the
+		// request, with its configuration, for a Require further on.
 		if cfg.skip != nil && cfg.skip(c) {
-			if requireUsed.Load() {
-				c.Set(configKey{}, cfg) // for Require: this middleware ran
-			}
+			c.Request = c.Request.WithContext(core.Handled(c.Request.Context(), cfg))
 			return
 		}
 		r := c.Request
@@ -114,27 +108,29 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 		}
 		ctx, claims, err := v.AuthenticateContext(r.Context(), core.Credentials{
 			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
+			Middleware: cfg,
 		})
-		if err != nil && !(cfg.optional && errors.Is(err, core.ErrMissingToken)) {
-			cfg.fail(c, err)
-			return
-		}
-		// Without claims, the configuration also tells a Require further on
-		// that this middleware ran (once any Require exists).
-		if carry || claims == nil && requireUsed.Load() {
-			c.Set(configKey{}, cfg)
-		}
-		if claims != nil {
-			c.Request = r.WithContext(ctx)
-			if cfg.contextKey != "" {
-				c.Set(cfg.contextKey, claims)
+		if err != nil {
+			if !cfg.optional || !errors.Is(err, core.ErrMissingToken) {
+				cfg.fail(c, err)
+				return
 			}
+			ctx = core.Handled(ctx, cfg) // optional, no credentials
+		}
+		c.Request = r.WithContext(ctx)
+		if claims != nil && cfg.contextKey != "" {
+			c.Set(cfg.contextKey, claims)
 		}
 	}
 }
 
-// fail writes the refusal of err and aborts the chain.
+// fail writes the refusal of err and aborts the chain; a nil cfg writes the
+// default answer.
 func (cfg *config) fail(c *gin.Context, err error) {
+	if cfg == nil {
+		WriteError(c, err, "")
+		return
+	}
 	if cfg.errorHandler != nil {
 		cfg.errorHandler(c, err)
 		c.Abort()
@@ -151,24 +147,15 @@ func (cfg *config) fail(c *gin.Context, err error) {
 // (core.ErrMiddlewareMissing) and logs that once at ERROR.
 func Require(policies ...core.Policy) gin.HandlerFunc {
 	req := core.NewRequirement(policies...)
-	requireUsed.Store(true)
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		claims, _ := core.FromContext(ctx)
-		v, _ := c.Get(configKey{})
-		cfg, _ := v.(*config)
-		if err := req.Check(ctx, claims, cfg != nil); err != nil {
-			if cfg == nil {
-				cfg = &config{}
-			}
+		if err := req.Check(ctx); err != nil {
+			mw, _ := core.HandledBy(ctx)
+			cfg, _ := mw.(*config) // nil without New in front
 			cfg.fail(c, err)
 		}
 	}
 }
-
-// requireUsed reports whether Require has been called: only then does a
-// request without claims carry the mark that New handled it.
-var requireUsed atomic.Bool
 
 // Claims returns the verified claims of the request, as
 // core.FromContext(c.Request.Context()) does.

@@ -1,10 +1,8 @@
 package nethttp
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"sync/atomic"
 
 	"github.com/jwtgate/jwtgate/core"
 )
@@ -76,9 +74,6 @@ func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, err error))
 type Middleware struct {
 	v   *core.Verifier
 	cfg config
-	// carry reports whether the configuration must travel in the request
-	// context for Require (a realm or an error handler was set).
-	carry bool
 }
 
 // New returns a Middleware that verifies requests with v. If v is nil, every
@@ -90,11 +85,8 @@ func New(v *core.Verifier, opts ...Option) *Middleware {
 			o(&m.cfg)
 		}
 	}
-	m.carry = m.cfg.realm != "" || m.cfg.errorHandler != nil
 	return m
 }
-
-type configKey struct{}
 
 // Handler returns next behind authentication. A request with a valid token
 // reaches next with the claims in its context (core.FromContext); any other
@@ -102,11 +94,10 @@ type configKey struct{}
 // optional and it carries none.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The request context carries the mark that this middleware handled
+		// the request, with its configuration, for a Require further on.
 		if m.cfg.skip != nil && m.cfg.skip(r) {
-			if requireUsed.Load() {
-				r = r.WithContext(context.WithValue(r.Context(), configKey{}, &m.cfg))
-			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(core.Handled(r.Context(), &m.cfg)))
 			return
 		}
 		// The header map is read with canonical keys directly: Values would
@@ -119,33 +110,27 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if m.cfg.query != "" {
 			query = r.URL.Query()[m.cfg.query]
 		}
-		ctx, claims, err := m.v.AuthenticateContext(r.Context(), core.Credentials{
+		ctx, _, err := m.v.AuthenticateContext(r.Context(), core.Credentials{
 			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: m.cfg.bare,
+			Middleware: &m.cfg,
 		})
-		if err != nil && !(m.cfg.optional && errors.Is(err, core.ErrMissingToken)) {
-			m.cfg.fail(w, r, err)
-			return
-		}
-		// Without claims, the configuration also tells a Require further on
-		// that this middleware ran (once any Require exists).
-		carry := m.carry || claims == nil && requireUsed.Load()
-		if claims == nil && !carry {
-			next.ServeHTTP(w, r) // optional, no credentials
-			return
-		}
-		if carry {
-			ctx = context.WithValue(ctx, configKey{}, &m.cfg)
+		if err != nil {
+			if !m.cfg.optional || !errors.Is(err, core.ErrMissingToken) {
+				m.cfg.fail(w, r, err)
+				return
+			}
+			ctx = core.Handled(ctx, &m.cfg) // optional, no credentials
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// requireUsed reports whether Require has been called: only then does a
-// request without claims carry the mark that the middleware handled it.
-var requireUsed atomic.Bool
-
-// fail writes the refusal of err.
+// fail writes the refusal of err; a nil c writes the default answer.
 func (c *config) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if c == nil {
+		WriteError(w, err, "")
+		return
+	}
 	if c.errorHandler != nil {
 		c.errorHandler(w, r, err)
 		return
@@ -162,16 +147,11 @@ func (c *config) fail(w http.ResponseWriter, r *http.Request, err error) {
 // logs that once at ERROR.
 func Require(policies ...core.Policy) func(http.Handler) http.Handler {
 	req := core.NewRequirement(policies...)
-	requireUsed.Store(true)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			claims, _ := core.FromContext(ctx)
-			cfg, _ := ctx.Value(configKey{}).(*config)
-			if err := req.Check(ctx, claims, cfg != nil); err != nil {
-				if cfg == nil {
-					cfg = &config{}
-				}
+			if err := req.Check(r.Context()); err != nil {
+				mw, _ := core.HandledBy(r.Context())
+				cfg, _ := mw.(*config) // nil without a Middleware in front
 				cfg.fail(w, r, err)
 				return
 			}

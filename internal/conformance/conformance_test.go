@@ -158,6 +158,9 @@ func cases(f *fixture) []Case {
 
 		{"realm", realm, Request{Path: "/me"}, 401, `Bearer realm="orders"`, "", ctJSON, "", missing},
 		{"realm on Require", realm, Request{Path: "/admin", Authorization: bearer(valid)}, 403, `Bearer realm="orders", error="insufficient_scope", scope="admin"`, "", ctJSON, "", scope},
+		{"realm on Require for a skipped request", Setup{Skip: true, Realm: "orders"}, Request{Path: "/health/admin"}, 401, `Bearer realm="orders"`, "", ctJSON, "", missing},
+		{"realm on Require without a token where optional", Setup{Optional: true, Realm: "orders"}, Request{Path: "/admin"}, 401, `Bearer realm="orders"`, "", ctJSON, "", missing},
+		{"custom error handler on Require for a skipped request", Setup{Skip: true, ErrorHandler: true}, Request{Path: "/health/admin"}, customStatus, "", "", textType, "missing", customBody},
 
 		{"custom error handler", custom, Request{Path: "/me", Authorization: bearer(sign(f.other, f.access(nil)))}, customStatus, "", "", textType, "invalid_token", customBody},
 		{"custom error handler, missing", custom, Request{Path: "/me"}, customStatus, "", "", textType, "missing", customBody},
