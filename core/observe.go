@@ -36,8 +36,11 @@ type Result struct {
 	Reason string
 
 	// Issuer is the URL of the configured Issuer that the token's iss named,
-	// or "" when it named none (ReasonIssuer), could not be read, or there
-	// was no token. It is the configured string, never one read from a token.
+	// or "" when it named none (ReasonIssuer), when the token was refused
+	// before its payload was read (a malformed token, a refused header such
+	// as an algorithm off the allowlist, a payload that does not decode), or
+	// when there was no token. It is the configured string, never one read
+	// from a token.
 	Issuer string
 
 	// Cache is CacheHit when the verified-token cache answered, CacheMiss
@@ -152,9 +155,11 @@ func (v *Verifier) accepted(ctx context.Context, c *Claims, hit bool) {
 }
 
 // refused reports and logs the refusal err of token ("" when the request
-// carried none) and returns err. cache is Result.Cache. Without OnResult
-// and with debug logging off it only asks the logger.
-func (v *Verifier) refused(ctx context.Context, token, cache string, err error) error {
+// carried none) and returns err. cache is Result.Cache; is is the configured
+// issuer that verification found the token's iss to name, or nil. Without
+// OnResult and with debug logging off it only asks the logger; only the
+// debug log reads the token again (for its kid, iss and aud).
+func (v *Verifier) refused(ctx context.Context, token, cache string, is *issuerState, err error) error {
 	if v == nil {
 		return err
 	}
@@ -163,27 +168,28 @@ func (v *Verifier) refused(ctx context.Context, token, cache string, err error) 
 		return err
 	}
 	c := classify(err)
-	var f tokenFacts
-	if token != "" {
-		v.readFacts(token, debug, &f)
-	}
 	if v.onResult != nil {
 		r := results[c]
-		v.onResult(ctx, Result{Class: r.class, Reason: r.reason, Issuer: f.issuer, Cache: cache, Err: err})
+		issuer := ""
+		if is != nil {
+			issuer = is.url
+		}
+		v.onResult(ctx, Result{Class: r.class, Reason: r.reason, Issuer: issuer, Cache: cache, Err: err})
 	}
 	if debug {
-		v.logRefusal(ctx, c, err, &f)
+		var f tokenFacts
+		if token != "" {
+			readFacts(token, &f)
+		}
+		v.logRefusal(ctx, c, err, is, &f)
 	}
 	return err
 }
 
-// tokenFacts are the identifiers a refusal is reported and logged with:
-// never the token, its signature, or any claim other than iss, aud and
-// client_id.
+// tokenFacts are what the debug log of a refusal shows of the token, read
+// from it without checking anything: never the token, its signature, or any
+// claim other than iss, aud and client_id. Attacker-controlled.
 type tokenFacts struct {
-	issuer string // the configured Issuer.URL that iss named, or ""
-
-	// Read for the log only; attacker-controlled.
 	kid, iss, clientID       string
 	hasKid, hasIss, hasAud   bool
 	aud                      []string
@@ -197,10 +203,9 @@ const (
 	maxLoggedAud = 4
 )
 
-// readFacts reads f from token without checking anything: the issuer always,
-// and the kid, iss, aud and client_id too when all is set. What cannot be
-// read stays empty.
-func (v *Verifier) readFacts(token string, all bool, f *tokenFacts) {
+// readFacts reads the kid, iss, aud and client_id of token into f without
+// checking anything. What cannot be read stays empty.
+func readFacts(token string, f *tokenFacts) {
 	if len(token) > maxTokenLen {
 		return
 	}
@@ -210,17 +215,15 @@ func (v *Verifier) readFacts(token string, all bool, f *tokenFacts) {
 	}
 	body, _, _ := strings.Cut(rest, ".")
 	enc := base64.RawURLEncoding
-	if all {
-		var buf [512]byte
-		if h, ok := decodeSegment(enc, head, buf[:]); ok {
-			var ms [12]strictjson.Member
-			if members, err := strictjson.ScanObject(h, ms[:0]); err == nil {
-				for i := range members {
-					m := &members[i]
-					if string(m.Name(h)) == "kid" {
-						if b, ok := strictjson.Unquote(h[m.Start:m.End]); ok {
-							f.kid, f.hasKid = string(b), true
-						}
+	var hbuf [512]byte
+	if h, ok := decodeSegment(enc, head, hbuf[:]); ok {
+		var ms [12]strictjson.Member
+		if members, err := strictjson.ScanObject(h, ms[:0]); err == nil {
+			for i := range members {
+				m := &members[i]
+				if string(m.Name(h)) == "kid" {
+					if b, ok := strictjson.Unquote(h[m.Start:m.End]); ok {
+						f.kid, f.hasKid = string(b), true
 					}
 				}
 			}
@@ -241,26 +244,15 @@ func (v *Verifier) readFacts(token string, all bool, f *tokenFacts) {
 		raw := p[m.Start:m.End]
 		switch string(m.Name(p)) {
 		case "iss":
-			b, ok := strictjson.Unquote(raw)
-			if !ok {
-				continue
-			}
-			if is := v.issuers[string(b)]; is != nil {
-				f.issuer = is.url
-			}
-			if all {
+			if b, ok := strictjson.Unquote(raw); ok {
 				f.iss, f.hasIss = string(b), true
 			}
 		case "aud":
-			if all {
-				f.hasAud = true
-				f.aud, f.audTruncated = readAud(raw)
-			}
+			f.hasAud = true
+			f.aud, f.audTruncated = readAud(raw)
 		case "client_id":
-			if all {
-				if b, ok := strictjson.Unquote(raw); ok {
-					f.clientID = string(b)
-				}
+			if b, ok := strictjson.Unquote(raw); ok {
+				f.clientID = string(b)
 			}
 		}
 	}
@@ -305,10 +297,10 @@ func readAud(raw []byte) ([]string, bool) {
 }
 
 // logRefusal logs err at debug level with what helps to find its cause: the
-// configured issuer, the kid, and for an issuer or audience refusal the
-// received values next to the configured ones. Token-supplied strings are
-// capped and escaped (logSafe; docs/SECURITY.md B09).
-func (v *Verifier) logRefusal(ctx context.Context, c class, err error, f *tokenFacts) {
+// configured issuer is (nil: none), the kid, and for an issuer or audience
+// refusal the received values next to the configured ones. Token-supplied
+// strings are capped and escaped (logSafe; docs/SECURITY.md B09).
+func (v *Verifier) logRefusal(ctx context.Context, c class, err error, is *issuerState, f *tokenFacts) {
 	r := results[c]
 	attrs := make([]slog.Attr, 0, 8)
 	attrs = append(attrs, slog.String("answer", r.class))
@@ -316,8 +308,8 @@ func (v *Verifier) logRefusal(ctx context.Context, c class, err error, f *tokenF
 		attrs = append(attrs, slog.String("reason", r.reason))
 	}
 	attrs = append(attrs, slog.String("error", err.Error()))
-	if f.issuer != "" {
-		attrs = append(attrs, slog.String("issuer", f.issuer))
+	if is != nil {
+		attrs = append(attrs, slog.String("issuer", is.url))
 	}
 	if f.hasKid {
 		attrs = append(attrs, slog.String("kid", logSafe(f.kid)))
@@ -346,7 +338,7 @@ func (v *Verifier) logRefusal(ctx context.Context, c class, err error, f *tokenF
 		} else if f.clientID != "" {
 			attrs = append(attrs, slog.String("client_id", logSafe(f.clientID)))
 		}
-		if is := v.issuers[f.issuer]; is != nil {
+		if is != nil {
 			attrs = append(attrs, slog.Any("audience", is.audience))
 		}
 	}

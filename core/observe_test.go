@@ -72,7 +72,12 @@ func obCases() []obCase {
 			Result{Class: ClassInvalidRequest}},
 		{"malformed", bearer("a.b"), "", nil,
 			Result{Class: ClassInvalidToken, Reason: ReasonMalformed, Cache: CacheMiss}},
+		// Refused on its header, before iss is read: no issuer.
 		{"algorithm off the allowlist", bearer(jwttest.NewKey("HS256", k.Kid).Sign(ok)), "", nil,
+			Result{Class: ClassInvalidToken, Reason: ReasonMalformed, Cache: CacheMiss}},
+		{"claim of the wrong type", bearer(k.Sign(with("exp", "soon"))), "", nil,
+			Result{Class: ClassInvalidToken, Reason: ReasonMalformed, Cache: CacheMiss}},
+		{"no exp", bearer(k.Sign(with("exp", nil))), "", nil,
 			Result{Class: ClassInvalidToken, Reason: ReasonMalformed, Issuer: vtIss, Cache: CacheMiss}},
 		{"expired", bearer(k.Sign(with("exp", vtNow.Unix()-1))), "", nil,
 			Result{Class: ClassInvalidToken, Reason: ReasonExpired, Issuer: vtIss, Cache: CacheMiss}},

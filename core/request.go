@@ -111,7 +111,7 @@ func (v *Verifier) AuthenticateContext(ctx context.Context, cr Credentials) (con
 func (v *Verifier) authenticate(ctx context.Context, cr *Credentials, carry bool) (context.Context, *Claims, error) {
 	token, err := cr.token() // the b64token check follows
 	if err != nil {
-		return ctx, nil, v.refused(ctx, "", "", err)
+		return ctx, nil, v.refused(ctx, "", "", nil, err)
 	}
 	// The b64token check reads every byte of the token. The verified-token
 	// cache holds exact strings of tokens that passed Verify's stricter
@@ -119,17 +119,17 @@ func (v *Verifier) authenticate(ctx context.Context, cr *Credentials, carry bool
 	// up a second time.
 	e := v.lookup(token)
 	if e == nil && !isB64Token(token) {
-		return ctx, nil, v.refused(ctx, "", "", ErrInvalidRequest)
+		return ctx, nil, v.refused(ctx, "", "", nil, ErrInvalidRequest)
 	}
 	if v == nil {
 		return ctx, nil, errNoVerifier
 	}
-	out, c, hit, err := v.verifyEntry(ctx, token, e, carry, cr.Middleware)
+	out, c, info, err := v.verifyEntry(ctx, token, e, carry, cr.Middleware)
 	if err != nil {
-		return ctx, nil, v.refused(ctx, token, v.cacheState(hit), err)
+		return ctx, nil, v.refused(ctx, token, v.cacheState(info.hit), info.issuer, err)
 	}
 	if v.onResult != nil {
-		v.accepted(ctx, c, hit)
+		v.accepted(ctx, c, info.hit)
 	}
 	return out, c, nil
 }

@@ -328,12 +328,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
 		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
 	}
-	_, c, hit, err := v.verifyEntry(ctx, token, v.lookup(token), false, nil)
+	_, c, info, err := v.verifyEntry(ctx, token, v.lookup(token), false, nil)
 	if err != nil {
-		return nil, v.refused(ctx, token, v.cacheState(hit), err)
+		return nil, v.refused(ctx, token, v.cacheState(info.hit), info.issuer, err)
 	}
 	if v.onResult != nil {
-		v.accepted(ctx, c, hit)
+		v.accepted(ctx, c, info.hit)
 	}
 	return c, nil
 }
@@ -346,24 +346,34 @@ func (v *Verifier) lookup(token string) *cacheEntry {
 	return v.cache.get(token)
 }
 
+// verifyInfo is what verifyEntry learnt about a token besides its claims,
+// for OnResult and the debug log of a refusal, so that a refusal need not
+// read the token again.
+type verifyInfo struct {
+	hit    bool         // the verified-token cache answered
+	issuer *issuerState // the configured issuer that iss named; nil when it named none, or the token was refused before its payload was read
+}
+
 // verifyEntry is Verify once token has been looked up in the cache: e is its
 // entry, or nil. Authenticate calls it too, so that a request looks the token
-// up once. hit reports whether the answer came from the cache. With carry,
-// it also returns ctx carrying the claims and the middleware's value mw (on
-// a hit, the claims' copy and the
-// context node are one allocation); otherwise, and on an error, it returns
-// ctx as it is.
-func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry, carry bool, mw any) (out context.Context, c *Claims, hit bool, err error) {
+// up once. info says whether the answer came from the cache, and which
+// configured issuer the token named. With carry, it also returns ctx
+// carrying the claims and the middleware's value mw (on a hit, the claims'
+// copy and the context node are one allocation); otherwise, and on an
+// error, it returns ctx as it is.
+func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry, carry bool, mw any) (out context.Context, c *Claims, info verifyInfo, err error) {
 	if len(token) > maxTokenLen {
-		return ctx, nil, false, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
+		return ctx, nil, info, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
 	}
 	now := v.now()
 	if e != nil {
 		if !e.stale(ctx) {
+			info.hit = true
 			if !e.timely(now) {
 				if err := v.checkTimes(e.claims, now); err != nil {
 					v.cache.remove(token, e)
-					return ctx, nil, true, err
+					info.issuer = v.issuers[e.claims.Issuer]
+					return ctx, nil, info, err
 				}
 			}
 			out = ctx
@@ -373,15 +383,17 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 				c = e.claims.clone()
 			}
 			if err := v.authorize(ctx, c); err != nil {
-				return ctx, nil, true, err
+				info.issuer = v.issuers[e.claims.Issuer]
+				return ctx, nil, info, err
 			}
-			return out, c, true, nil
+			return out, c, info, nil
 		}
 		v.cache.remove(token, e)
 	}
-	c, used, err := v.verify(ctx, token, now)
+	c, used, is, err := v.verify(ctx, token, now)
+	info.issuer = is
 	if err != nil {
-		return ctx, nil, false, err
+		return ctx, nil, info, err
 	}
 	var ne *cacheEntry
 	if v.cache != nil {
@@ -390,15 +402,15 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 		ne = newCacheEntry(c.clone(), used, v.leeway)
 	}
 	if err := v.authorize(ctx, c); err != nil {
-		return ctx, nil, false, err
+		return ctx, nil, info, err
 	}
 	if ne != nil {
 		v.cache.put(token, ne, now)
 	}
 	if carry {
-		return &claimsContext{Context: ctx, c: c, v: v, mw: mw}, c, false, nil
+		return &claimsContext{Context: ctx, c: c, v: v, mw: mw}, c, info, nil
 	}
-	return ctx, c, false, nil
+	return ctx, c, info, nil
 }
 
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
@@ -417,11 +429,13 @@ type keyUse struct {
 	alg    alg.ID
 }
 
-// verify is the full check of a token not found in the cache.
-func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, keyUse, error) {
+// verify is the full check of a token not found in the cache. It returns
+// the configured issuer that the token's iss named once that is known, even
+// with an error.
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, keyUse, *issuerState, error) {
 	d1, d2, err := splitToken(token)
 	if err != nil {
-		return nil, keyUse{}, err
+		return nil, keyUse{}, nil, err
 	}
 	src := []byte(token)
 	enc := v.b64
@@ -436,11 +450,11 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	n, err := enc.Decode(hb, src[:d1])
 	if err != nil {
-		return nil, keyUse{}, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not canonical base64url", err)
+		return nil, keyUse{}, nil, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "header is not canonical base64url", err)
 	}
 	h, err := v.parseHeader(hb[:n])
 	if err != nil {
-		return nil, keyUse{}, err
+		return nil, keyUse{}, nil, err
 	}
 
 	// Payload: decoded once into p, kept as one string ps whose sub-strings
@@ -454,7 +468,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	n, err = enc.Decode(p, src[d1+1:d2])
 	if err != nil {
-		return nil, keyUse{}, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not canonical base64url", err)
+		return nil, keyUse{}, nil, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "payload is not canonical base64url", err)
 	}
 	p = p[:n]
 	ps := string(p)
@@ -463,39 +477,39 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	c.raw = ps
 	pl, err := parsePayload(p, ps, c, box.strs[:])
 	if err != nil {
-		return nil, keyUse{}, err
+		return nil, keyUse{}, nil, err
 	}
 
 	// Issuer: an exact match selects that issuer's keys only (C07, C08).
 	is := v.issuers[c.Issuer]
 	if is == nil {
-		return nil, keyUse{}, tokenErr(ErrInvalidIssuer, jwt.ErrTokenInvalidIssuer, "")
+		return nil, keyUse{}, nil, tokenErr(ErrInvalidIssuer, jwt.ErrTokenInvalidIssuer, "")
 	}
 
 	// Key: the set hands out only a key bound to h.alg (A05, A06, A07, A13).
 	key, err := is.key(ctx, h.kid, h.alg)
 	if err != nil {
-		return nil, keyUse{}, keyError(err)
+		return nil, keyUse{}, is, keyError(err)
 	}
 
 	// Signature.
 	sig := make([]byte, enc.DecodedLen(len(token)-d2-1))
 	n, err = enc.Decode(sig, src[d2+1:])
 	if err != nil {
-		return nil, keyUse{}, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "signature is not canonical base64url", err)
+		return nil, keyUse{}, is, tokenErrCause(ErrInvalidToken, jwt.ErrTokenMalformed, "signature is not canonical base64url", err)
 	}
 	if err := v.methods[h.alg].Verify(token[:d2], sig[:n], key.Public); err != nil {
-		return nil, keyUse{}, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
+		return nil, keyUse{}, is, tokenErrCause(ErrInvalidSignature, jwt.ErrTokenSignatureInvalid, "", err)
 	}
 
 	if err := v.checkClaims(c, pl, is, now); err != nil {
-		return nil, keyUse{}, err
+		return nil, keyUse{}, is, err
 	}
 	used := keyUse{key: key}
 	if h.kid == "" {
 		used.single, used.alg = is.keys, h.alg
 	}
-	return c, used, nil
+	return c, used, is, nil
 }
 
 // checkClaims applies the claim rules to the claims of a token whose
