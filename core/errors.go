@@ -70,34 +70,36 @@ var (
 // and its cause, if any. Its text is fixed by jwtgate: it never contains token
 // bytes or claim values, and the cause's own text is left out for that reason.
 type verifyError struct {
-	kind   error
-	jwtErr error
-	msg    string
-	cause  error
+	msg string
+	// errs holds the kind, then the golang-jwt error and the cause when
+	// set; Unwrap hands out errs[:n] without allocating, since classifying a
+	// refusal asks errors.Is about a dozen times.
+	errs [3]error
+	n    int
 }
 
 func (e *verifyError) Error() string {
 	if e.msg == "" {
-		return e.kind.Error()
+		return e.errs[0].Error()
 	}
-	return e.kind.Error() + ": " + e.msg
+	return e.errs[0].Error() + ": " + e.msg
 }
 
 // Unwrap returns the kind, the golang-jwt error and the cause.
-func (e *verifyError) Unwrap() []error {
-	errs := make([]error, 0, 3)
-	for _, err := range [...]error{e.kind, e.jwtErr, e.cause} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
-}
+func (e *verifyError) Unwrap() []error { return e.errs[:e.n:e.n] }
 
 func tokenErr(kind, jwtErr error, msg string) error {
-	return &verifyError{kind: kind, jwtErr: jwtErr, msg: msg}
+	return tokenErrCause(kind, jwtErr, msg, nil)
 }
 
+// tokenErrCause returns a verifyError of kind; jwtErr and cause may be nil.
 func tokenErrCause(kind, jwtErr error, msg string, cause error) error {
-	return &verifyError{kind: kind, jwtErr: jwtErr, msg: msg, cause: cause}
+	e := &verifyError{msg: msg}
+	for _, err := range [...]error{kind, jwtErr, cause} {
+		if err != nil {
+			e.errs[e.n] = err
+			e.n++
+		}
+	}
+	return e
 }

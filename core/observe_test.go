@@ -197,9 +197,9 @@ func TestOnResultCacheOff(t *testing.T) {
 }
 
 // TestOnResultNilHookAllocatesNothing checks that reporting costs no
-// allocation: the warm and cold paths allocate as much with a hook as
-// without one (so the nil hook adds nothing either), and a refusal with a
-// logger at INFO allocates as much as with a discarding one.
+// allocation: the warm and cold paths, and a refusal, allocate as much with
+// a hook as without one (so the nil hook adds nothing either), and a refusal
+// with a logger at INFO allocates as much as with a discarding one.
 func TestOnResultNilHookAllocatesNothing(t *testing.T) {
 	k := vtKey("ES256")
 	tok := k.Sign(vtClaims())
@@ -233,6 +233,11 @@ func TestOnResultNilHookAllocatesNothing(t *testing.T) {
 
 	cfg := vtConfig(k)
 	discard := allocs(cfg, bad)
+	cfg.OnResult = hook
+	if with := allocs(cfg, bad); with != discard {
+		t.Errorf("refusal: got %v allocations with OnResult; want %v, as without", with, discard)
+	}
+	cfg.OnResult = nil
 	cfg.Logger = slog.New(counting)
 	info := allocs(cfg, bad)
 	if info != discard {

@@ -326,7 +326,7 @@ func cloneStrings(s []string) []string {
 // Verify keeps no reference to token: the cache stores a copy of its own.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
-		return nil, &verifyError{kind: ErrKeysUnavailable, msg: "no verifier"}
+		return nil, tokenErr(ErrKeysUnavailable, nil, "no verifier")
 	}
 	_, c, info, err := v.verifyEntry(ctx, token, v.lookup(token), false, nil)
 	if err != nil {
@@ -543,7 +543,7 @@ func (v *Verifier) checkClaims(c *Claims, pl payload, is *issuerState, now time.
 func keyError(err error) error {
 	switch {
 	case errors.Is(err, keyset.ErrUnavailable):
-		return &verifyError{kind: ErrKeysUnavailable, msg: err.Error(), cause: err}
+		return tokenErrCause(ErrKeysUnavailable, nil, err.Error(), err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("jwtgate: %w", err)
 	}
