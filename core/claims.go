@@ -42,6 +42,15 @@ func (c *Claims) HasScope(s string) bool {
 	return false
 }
 
+// fillClientID sets ClientID from aud for an ID token that has no
+// client_id: a Cognito ID token names its app client in its single aud.
+// Verify and NewClaims both apply it.
+func (c *Claims) fillClientID() {
+	if c.ClientID == "" && c.TokenUse == "id" && len(c.Audience) == 1 {
+		c.ClientID = c.Audience[0]
+	}
+}
+
 type claimsKey struct{}
 
 // NewContext returns a copy of ctx that carries c.

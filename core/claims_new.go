@@ -37,8 +37,6 @@ func NewClaims(payload map[string]any) (*Claims, error) {
 	if _, err := parsePayload(p, ps, c, nil); err != nil {
 		return nil, err
 	}
-	if c.ClientID == "" && c.TokenUse == "id" && len(c.Audience) == 1 {
-		c.ClientID = c.Audience[0] // as Verify does: a Cognito ID token names its client in aud
-	}
+	c.fillClientID() // as Verify does
 	return c, nil
 }

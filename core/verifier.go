@@ -528,9 +528,7 @@ func (v *Verifier) checkClaims(c *Claims, pl payload, is *issuerState, now time.
 	if is.tokenUse != "" && c.TokenUse != is.tokenUse {
 		return tokenErr(ErrInvalidTokenUse, jwt.ErrTokenInvalidClaims, "token_use is not the one required")
 	}
-	if c.ClientID == "" && c.TokenUse == "id" && len(c.Audience) == 1 {
-		c.ClientID = c.Audience[0] // a Cognito ID token names its client in aud
-	}
+	c.fillClientID()
 	if !v.skipAud && !audienceOK(is.audience, c, pl.hasAud) {
 		return tokenErr(ErrInvalidAudience, jwt.ErrTokenInvalidAudience, "")
 	}
