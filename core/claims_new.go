@@ -13,12 +13,16 @@ import (
 // payload is kept so that Decode works. A nil payload gives empty Claims
 // that still decode.
 //
-// NewClaims does NOT verify anything: there is no token, no signature, and no
-// check of issuer, audience, expiry, token_use, Cognito rules or policies.
-// Its claims are only as trustworthy as payload. It is meant for tests (a
-// handler test puts the result in a context with NewContext) and for code
-// that verified the token elsewhere, such as behind an API Gateway
-// authorizer that hands over the verified claims.
+// NewClaims verifies nothing: there is no token, no signature, and no check
+// of issuer, audience, expiry, token_use, Cognito rules or policies. The
+// Claims it returns are indistinguishable from verified ones to everything
+// that reads them (Authorize, Requirement, every Policy, a handler), so
+// they are exactly as trustworthy as payload. Use it only in tests (a
+// handler test puts the result in a context with NewContext) and in code
+// that has ALREADY verified the token with another verifier (such as behind
+// an API Gateway authorizer that hands over the claims it verified). Never
+// feed it unverified input: claims built from a token or a request that no
+// verifier checked grant whatever they say.
 //
 // NewClaims returns an error wrapping ErrInvalidToken when Verify would
 // refuse the payload's shape (a claim of the wrong type, a time out of
