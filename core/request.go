@@ -65,9 +65,11 @@ type Credentials struct {
 	Query []string
 
 	// BareToken also accepts an Authorization value that is a token alone,
-	// without the "Bearer" scheme, as API Gateway's authorizers do. A value
-	// with a space or tab in it (another scheme and its credentials, such as
-	// Basic) is still no credentials.
+	// without the "Bearer" scheme, as API Gateway's authorizers do. Only a
+	// value with the shape of a JWS (three non-empty base64url segments
+	// joined by dots) is taken as a token; anything else (another scheme
+	// alone, such as "Basic", or with its credentials) is still no
+	// credentials.
 	BareToken bool
 
 	// Middleware is the calling middleware's own value, such as an
@@ -80,8 +82,9 @@ type Credentials struct {
 // AuthenticateCredentials picks the token of cr and verifies it, as
 // Authenticate does, with two more sources:
 //
-//   - With BareToken, an Authorization value that has no scheme (no space
-//     or tab, not "Bearer") is taken as the token.
+//   - With BareToken, an Authorization value that is not Bearer credentials
+//     and has the shape of a JWS (three non-empty base64url segments joined
+//     by dots) is taken as the token; any other value is no credentials.
 //   - A Query value is a token. Two values of the parameter, or an empty
 //     one, are ErrInvalidRequest.
 //   - A token in more than one place (header, cookie, query) is
@@ -165,14 +168,16 @@ func (cr *Credentials) token() (string, error) {
 	return token, nil
 }
 
-// bareToken returns the one non-empty Authorization value when it is a
-// token alone (no space or tab inside), or ErrMissingToken. bearerToken has
-// already refused two values and found no Bearer credentials.
+// bareToken returns the one non-empty Authorization value when it has the
+// shape of a JWS in compact serialization (three non-empty base64url
+// segments joined by dots), or ErrMissingToken: anything else is another
+// scheme, alone ("Basic", "Negotiate") or with its credentials. bearerToken
+// has already refused two values and found no Bearer credentials.
 func bareToken(authorization []string) (string, error) {
 	for _, v := range authorization {
 		if v = trimOWS(v); v != "" {
-			if strings.ContainsAny(v, " \t") {
-				return "", ErrMissingToken // another scheme and its credentials
+			if _, _, why := compactDots(v); why != "" {
+				return "", ErrMissingToken // another scheme, alone or with its credentials
 			}
 			return v, nil
 		}

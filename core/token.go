@@ -31,6 +31,17 @@ const (
 // segments of base64url characters (S01, S02, S04; F2). It returns the
 // positions of the two dots.
 func splitToken(token string) (d1, d2 int, err error) {
+	d1, d2, why := compactDots(token)
+	if why != "" {
+		return 0, 0, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, why)
+	}
+	return d1, d2, nil
+}
+
+// compactDots is splitToken without the error value: the positions of the
+// two dots of a token in the compact serialization, or why it is not one.
+// It does not allocate.
+func compactDots(token string) (d1, d2 int, why string) {
 	d1, d2 = -1, -1
 	for i := 0; i < len(token); i++ {
 		c := token[i]
@@ -45,7 +56,7 @@ func splitToken(token string) (d1, d2 int, err error) {
 			}
 		}
 		if c != '.' {
-			return 0, 0, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "character outside the base64url alphabet")
+			return 0, 0, "character outside the base64url alphabet"
 		}
 		switch {
 		case d1 < 0:
@@ -53,18 +64,18 @@ func splitToken(token string) (d1, d2 int, err error) {
 		case d2 < 0:
 			d2 = i
 		default:
-			return 0, 0, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "not three segments")
+			return 0, 0, "not three segments"
 		}
 	}
 	switch {
 	case d2 < 0:
-		return 0, 0, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "not three segments")
+		return 0, 0, "not three segments"
 	case d2 == len(token)-1:
-		return 0, 0, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "empty signature")
+		return 0, 0, "empty signature"
 	case d1 == 0 || d2 == d1+1:
-		return 0, 0, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "empty segment")
+		return 0, 0, "empty segment"
 	}
-	return d1, d2, nil
+	return d1, d2, ""
 }
 
 // header is what the verifier takes from a JWS header.

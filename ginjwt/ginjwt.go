@@ -51,9 +51,11 @@ func WithQueryToken(param string) Option { return func(c *config) { c.query = pa
 
 // WithBareToken also accepts an Authorization header that holds the token
 // alone, without the "Bearer" scheme, as API Gateway's authorizers do (for
-// clients migrating from them). "Bearer <token>" still works; a value with
-// a space in it (another scheme, such as Basic) is still no credentials. Off
-// by default.
+// clients migrating from them). "Bearer <token>" still works. Only a value
+// with the shape of a JWS (three non-empty base64url segments joined by
+// dots) is taken as a token; anything else, such as another scheme alone
+// ("Basic") or with its credentials, is still no credentials. Off by
+// default.
 func WithBareToken() Option { return func(c *config) { c.bare = true } }
 
 // WithContextKey also stores the verified claims (a *core.Claims) under key

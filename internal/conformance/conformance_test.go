@@ -183,6 +183,9 @@ func cases(f *fixture) []Case {
 		{"bare token", bare, Request{Path: "/me", Authorization: []string{valid}}, 200, "", "", textType, "", aliceSaw},
 		{"bare setup, Bearer still works", bare, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw},
 		{"bare setup, another scheme", bare, Request{Path: "/me", Authorization: []string{"Basic dXNlcjpwYXNz"}}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"bare setup, a lone scheme word", bare, Request{Path: "/me", Authorization: []string{"Basic"}}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"bare setup, a value that is not a JWS", bare, Request{Path: "/me", Authorization: []string{"abc.def"}}, 401, `Bearer realm="api"`, "", ctJSON, "", missing},
+		{"bare setup and optional, a lone scheme word", Setup{Bare: true, Optional: true}, Request{Path: "/me", Authorization: []string{"Negotiate"}}, 200, "", "", textType, "", "anonymous"},
 		{"bare token that does not verify", bare, Request{Path: "/me", Authorization: []string{sign(f.other, f.access(nil))}}, 401, chal + `"the token signature is invalid"`, "", ctJSON, "", body("invalid_token", "the token signature is invalid")},
 
 		{"claims under a context key", key, Request{Path: "/me", Authorization: bearer(valid)}, 200, "", "", textType, "", aliceSaw + " stored=user"},
