@@ -3,9 +3,10 @@
 //
 //	go test ./internal/docscheck/
 //
-// The tests walk every .go and .md file of the module, bench/ included
-// (directories whose name starts with a dot, and node_modules, are skipped),
-// and fail when:
+// The tests walk every text file of the module that we author (.go, .md,
+// .sh, .yaml, .yml, the harness's .mjs and .cjs, Makefiles, and everything
+// in .ci/), bench/ included (other directories whose name starts with a dot,
+// and node_modules, are skipped), and fail when:
 //
 //   - code, tests or docs cite a rule id that docs/SECURITY.md does not
 //     define. A rule id is a capital S, A, H, C, K, B, R, J or O followed by

@@ -30,9 +30,10 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// sourceFiles returns the repository's .go and .md files, relative to root
-// with forward slashes, sorted. Directories whose name starts with a dot and
-// node_modules are skipped.
+// sourceFiles returns the text files of the repository that we author
+// (see authored), relative to root with forward slashes, sorted.
+// Directories whose name starts with a dot, except .ci, and node_modules are
+// skipped.
 func sourceFiles(t *testing.T, root string) []string {
 	t.Helper()
 	var files []string
@@ -42,17 +43,17 @@ func sourceFiles(t *testing.T, root string) []string {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != root && (strings.HasPrefix(name, ".") || name == "node_modules") {
+			if path != root && ((strings.HasPrefix(name, ".") && name != ".ci") || name == "node_modules") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md") {
-			rel, err := filepath.Rel(root, path)
-			if err != nil {
-				return err
-			}
-			files = append(files, filepath.ToSlash(rel))
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		if rel = filepath.ToSlash(rel); authored(rel) {
+			files = append(files, rel)
 		}
 		return nil
 	})
@@ -61,9 +62,61 @@ func sourceFiles(t *testing.T, root string) []string {
 	}
 	sort.Strings(files)
 	if len(files) < 20 {
-		t.Fatalf("found %d .go and .md files under %s; want the whole module", len(files), root)
+		t.Fatalf("found %d source files under %s; want the whole module", len(files), root)
 	}
 	return files
+}
+
+// authoredExts are the endings of the text files we write by hand: Go,
+// Markdown, shell, YAML and the JavaScript of the real-IdP harness.
+// Generated files (go.sum, package-lock.json) are left out.
+var authoredExts = []string{".go", ".md", ".sh", ".yaml", ".yml", ".mjs", ".cjs"}
+
+// authored reports whether the file at rel (relative to the module root,
+// forward slashes) is one whose text the checks read: a file with one of
+// authoredExts, a Makefile, or any file in .ci/.
+func authored(rel string) bool {
+	name := rel[strings.LastIndexByte(rel, '/')+1:]
+	if name == "Makefile" || strings.HasPrefix(rel, ".ci/") {
+		return true
+	}
+	for _, ext := range authoredExts {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAuthored(t *testing.T) {
+	for _, tc := range []struct {
+		rel  string
+		want bool
+	}{
+		{"core/verifier.go", true},
+		{"README.md", true},
+		{"Makefile", true},
+		{".ci/run", true},
+		{".ci/ensure-node.sh", true},
+		{"bench/run.sh", true},
+		{"x/ci.yaml", true},
+		{"internal/idp/testdata/oidc-server.mjs", true},
+		{"go.sum", false},
+		{"internal/idp/testdata/package-lock.json", false},
+		{"core/testdata/jwks.json", false},
+		{".gitignore", false},
+	} {
+		if got := authored(tc.rel); got != tc.want {
+			t.Errorf("authored(%q): got %v; want %v", tc.rel, got, tc.want)
+		}
+	}
+	// The walk finds the build and CI scripts.
+	files := sourceFiles(t, repoRoot(t))
+	for _, want := range []string{"Makefile", ".ci/run", "bench/run.sh"} {
+		if !slices.Contains(files, want) {
+			t.Errorf("sourceFiles: got no %s; want it checked", want)
+		}
+	}
 }
 
 func readLines(t *testing.T, path string) []string {
