@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/core/jwttest"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // vtClock is a settable clock for cache tests.
@@ -136,7 +137,7 @@ func TestCachePoliciesRerun(t *testing.T) {
 func TestCacheRemovedKeyDropsEntries(t *testing.T) {
 	k := jwttest.NewKeyFrom("ES256", "changed", vtKey("ES256").Private())
 	other := jwttest.NewKeyFrom("EdDSA", "other", vtKey("EdDSA").Private())
-	srv := newVTJWKSServer(t, vtServe(jwttest.JWKS(k)))
+	srv := testsrv.New(t, testsrv.JSON(jwttest.JWKS(k)))
 	cfg := vtConfig()
 	cfg.Issuers = []Issuer{{URL: vtIss, JWKSURL: srv.URL}}
 	v := vtNew(t, cfg)
@@ -157,7 +158,7 @@ func TestCacheRemovedKeyDropsEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.set(vtServe(set))
+	srv.Set(testsrv.JSON(set))
 	if _, err := v.Verify(context.Background(), other.Sign(vtClaims())); err != nil {
 		t.Fatalf("token of the new key: %v", err)
 	}
@@ -367,7 +368,7 @@ func jwttestB64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b
 func TestCacheDropsEntriesOfRotatedKeys(t *testing.T) {
 	a := jwttest.NewKeyFrom("ES256", "rot-a", vtKey("ES256").Private())
 	b := jwttest.NewKeyFrom("EdDSA", "rot-b", vtKey("EdDSA").Private())
-	srv := newVTJWKSServer(t, vtServe(jwttest.JWKS(a)))
+	srv := testsrv.New(t, testsrv.JSON(jwttest.JWKS(a)))
 	cfg := vtConfig()
 	cfg.Issuers = []Issuer{{URL: vtIss, JWKSURL: srv.URL}}
 	v := vtNew(t, cfg)
@@ -383,7 +384,7 @@ func TestCacheDropsEntriesOfRotatedKeys(t *testing.T) {
 		t.Fatalf("cache entries: got %d; want 1", v.cache.len())
 	}
 	// The issuer rotates: a is gone, b is new. b's first token refreshes the set.
-	srv.set(vtServe(jwttest.JWKS(b))) // the first unknown kid refreshes at once
+	srv.Set(testsrv.JSON(jwttest.JWKS(b))) // the first unknown kid refreshes at once
 	if _, err := v.Verify(context.Background(), b.Sign(vtClaims())); err != nil {
 		t.Fatalf("token of the new key: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/core/jwttest"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // K02, K08, K10: New refuses key-set tuning outside its bounds, naming the
@@ -60,7 +61,7 @@ func TestKeySetConfigOutOfBoundsIsRefused(t *testing.T) {
 // hanging key server fails the fetch long before the 5 s default would.
 func TestKeySetConfigReachesTheKeySets(t *testing.T) {
 	release := make(chan struct{})
-	s := newVTJWKSServer(t, func(w http.ResponseWriter, r *http.Request) {
+	s := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -76,7 +77,7 @@ func TestKeySetConfigReachesTheKeySets(t *testing.T) {
 // the issuers not loaded and matches ErrKeysUnavailable. It does not wait.
 func TestReadyNamesTheIssuersNotLoaded(t *testing.T) {
 	k := jwttest.NewKey("ES256", "k1")
-	s := newVTJWKSServer(t, vtStatus(http.StatusServiceUnavailable))
+	s := testsrv.New(t, testsrv.Status(http.StatusServiceUnavailable))
 	v := vtNew(t, Config{
 		Issuers: []Issuer{
 			{URL: "https://static.test", JWKS: jwttest.JWKS(k)},
@@ -98,7 +99,7 @@ func TestReadyNamesTheIssuersNotLoaded(t *testing.T) {
 		t.Errorf("KeySetStatus while down: got %+v", st)
 	}
 
-	s.set(vtServe(jwttest.JWKS(k)))
+	s.Set(testsrv.JSON(jwttest.JWKS(k)))
 	vtEventually(t, "the background retry to load the set", func() bool { return v.Ready(t.Context()) == nil })
 	st = v.KeySetStatus()
 	if !st[1].Loaded || st[1].Keys != 1 || !slices.Equal(st[1].KIDs, []string{"k1"}) || st[1].LastSuccess.IsZero() ||

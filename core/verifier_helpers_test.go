@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,41 +210,6 @@ func vtEventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// vtJWKSServer is a JWKS endpoint whose answer a test switches at will,
-// with an atomic count of the requests it served.
-type vtJWKSServer struct {
-	*httptest.Server
-	fetches atomic.Int64
-	handler atomic.Pointer[http.HandlerFunc]
-}
-
-func newVTJWKSServer(t *testing.T, h http.HandlerFunc) *vtJWKSServer {
-	t.Helper()
-	s := &vtJWKSServer{}
-	s.set(h)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fetches.Add(1)
-		(*s.handler.Load())(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *vtJWKSServer) set(h http.HandlerFunc) { s.handler.Store(&h) }
-
-// vtServe answers with body as application/json.
-func vtServe(body []byte) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}
-}
-
-// vtStatus answers with status code only.
-func vtStatus(code int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }
 }
 
 // vtSegments splits a token into its three segments.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/core/jwttest"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // Key-set behaviour seen through the public API: New, Verify, Close.
@@ -21,7 +22,7 @@ func vtKeysToken(k *jwttest.Key, iss string) string {
 // A cancelled or expired request context surfaces through Verify.
 func TestVerifyContextWhileKeysLoad(t *testing.T) {
 	release := make(chan struct{})
-	s := newVTJWKSServer(t, func(w http.ResponseWriter, r *http.Request) {
+	s := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -54,7 +55,7 @@ func TestVerifyContextWhileKeysLoad(t *testing.T) {
 func TestVerifyRemoteLifecycle(t *testing.T) {
 	k1 := jwttest.NewKey("ES256", "k1")
 	k2 := jwttest.NewKey("ES256", "k2")
-	s := newVTJWKSServer(t, vtStatus(http.StatusInternalServerError))
+	s := testsrv.New(t, testsrv.Status(http.StatusInternalServerError))
 	v, err := New(t.Context(), Config{Issuers: []Issuer{{URL: "https://issuer.test", JWKSURL: s.URL}},
 		Audience: []string{"api"}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -65,13 +66,13 @@ func TestVerifyRemoteLifecycle(t *testing.T) {
 	if _, err := v.Verify(t.Context(), tok1); !errors.Is(err, ErrKeysUnavailable) {
 		t.Fatalf("JWKS down: got %v; want ErrKeysUnavailable", err)
 	}
-	s.set(vtServe(jwttest.JWKS(k1)))
+	s.Set(testsrv.JSON(jwttest.JWKS(k1)))
 	vtEventually(t, "the background retry to load the set", func() bool {
 		_, err := v.Verify(t.Context(), tok1)
 		return err == nil
 	})
 	// k2 rotates in: the first unknown-kid refresh is allowed at once.
-	s.set(vtServe(jwttest.JWKS(k1, k2)))
+	s.Set(testsrv.JSON(jwttest.JWKS(k1, k2)))
 	if _, err := v.Verify(t.Context(), vtKeysToken(k2, "https://issuer.test")); err != nil {
 		t.Errorf("rotated-in key: got %v; want a valid token", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // K04: a member dropped from a fetched set is logged once with its kid and
@@ -16,7 +17,7 @@ import (
 func TestDroppedKeyIsLoggedOncePerKidAndReason(t *testing.T) {
 	good := ksRSAJWK(ksRSAPub("rsaA"), "a")
 	bad := ksWith(ksRSAJWK(ksRSAPub("rsaB"), "weak"), "use", "enc")
-	s := ksNewServer(t, ksServe(ksSet(good, bad)))
+	s := testsrv.New(t, testsrv.JSON(ksSet(good, bad)))
 	log := &ksLog{}
 	ks := ksRemote(t, s.URL, ksOpts(log))
 	ksWaitReady(t, ks)
@@ -37,9 +38,9 @@ func TestDroppedKeyIsLoggedOncePerKidAndReason(t *testing.T) {
 		!strings.Contains(out, "issuer=https://issuer.test") {
 		t.Errorf("log %q; want the issuer, kid and reason of the dropped member", out)
 	}
-	s.set(ksServe(ksSet(good)))
+	s.Set(testsrv.JSON(ksSet(good)))
 	refresh()
-	s.set(ksServe(ksSet(good, bad)))
+	s.Set(testsrv.JSON(ksSet(good, bad)))
 	refresh()
 	if n := count(); n != 2 {
 		t.Errorf("after the member left and came back: got %d drop lines; want 2", n)
@@ -50,7 +51,7 @@ func TestDroppedKeyIsLoggedOncePerKidAndReason(t *testing.T) {
 // failed (with the URL and the count of consecutive failures), and a fetch on
 // behalf of an unknown kid (with the kid).
 func TestKeySetEventsAreLogged(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	log := &ksLog{}
 	o := ksOpts(log)
 	o.MinRefreshInterval = time.Millisecond
@@ -73,7 +74,7 @@ func TestKeySetEventsAreLogged(t *testing.T) {
 		t.Errorf("unknown-kid fetch: got %q; want the issuer and kid", l)
 	}
 
-	s.set(ksStatus(http.StatusBadGateway))
+	s.Set(testsrv.Status(http.StatusBadGateway))
 	time.Sleep(2 * time.Millisecond) // past MinRefreshInterval
 	ksWantErr(t, ks, "rotated2", "RS256", ErrUnknownKey)
 	if l := lineWith("refresh failed"); !strings.Contains(l, "issuer=https://issuer.test") ||
@@ -85,7 +86,7 @@ func TestKeySetEventsAreLogged(t *testing.T) {
 // Status reports what an operator needs: loaded, the last success and
 // failure with its error, failure counts, and the kids.
 func TestStatusReportsFetchesAndKeys(t *testing.T) {
-	s := ksNewServer(t, ksStatus(http.StatusServiceUnavailable))
+	s := testsrv.New(t, testsrv.Status(http.StatusServiceUnavailable))
 	o := ksOpts(nil)
 	o.MinRefreshInterval = time.Millisecond
 	ks := ksRemote(t, s.URL+"/jwks?key=secret", o)
@@ -97,7 +98,7 @@ func TestStatusReportsFetchesAndKeys(t *testing.T) {
 		t.Errorf("while down: got %+v", st)
 	}
 
-	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b"), ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b"), ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	ksEventually(t, "the set to load", func() bool {
 		_, err := ks.Key(t.Context(), "a", alg.RS256)
 		return err == nil

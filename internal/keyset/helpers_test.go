@@ -13,14 +13,13 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
-	"net/http"
 	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // Helpers of the key-set tests. Names start with ks so they cannot clash
@@ -146,41 +145,6 @@ func ksOpts(log *ksLog) Config {
 	return o
 }
 
-// ksServer is a JWKS endpoint whose behaviour a test switches at will, with
-// an atomic count of the requests it served.
-type ksServer struct {
-	*httptest.Server
-	fetches atomic.Int64
-	handler atomic.Pointer[http.HandlerFunc]
-}
-
-func ksNewServer(t *testing.T, h http.HandlerFunc) *ksServer {
-	t.Helper()
-	s := &ksServer{}
-	s.set(h)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fetches.Add(1)
-		(*s.handler.Load())(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *ksServer) set(h http.HandlerFunc) { s.handler.Store(&h) }
-
-// ksServe answers with body as application/json.
-func ksServe(body []byte) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}
-}
-
-// ksStatus answers with status code only.
-func ksStatus(code int) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) }
-}
-
 // ksRemote builds a remote key set for url and closes it when the test ends.
 func ksRemote(t *testing.T, url string, o Config) *Set {
 	t.Helper()
@@ -256,7 +220,7 @@ func ksNew(ctx context.Context, iss ksIssuer, o Config) (*Set, error) {
 // ksBenchServer serves jwks for a benchmark and returns its URL.
 func ksBenchServer(b *testing.B, jwks []byte) string {
 	b.Helper()
-	s := httptest.NewServer(ksServe(jwks))
+	s := httptest.NewServer(testsrv.JSON(jwks))
 	b.Cleanup(s.Close)
 	return s.URL
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // Key server URLs may carry credentials in their query (an API key) or
@@ -29,11 +31,11 @@ func TestRedactURL(t *testing.T) {
 // in a log line or an error, whether the fetch fails on status, on the
 // network, or the URL is refused by New.
 func TestJWKSURLQueryIsRedactedInLogsAndErrors(t *testing.T) {
-	s := ksNewServer(t, ksStatus(http.StatusInternalServerError))
-	closed := ksNewServer(t, ksStatus(http.StatusOK))
+	s := testsrv.New(t, testsrv.Status(http.StatusInternalServerError))
+	closed := testsrv.New(t, testsrv.Status(http.StatusOK))
 	closed.Close()
-	discovery := ksNewServer(t, nil)
-	discovery.set(func(w http.ResponseWriter, r *http.Request) {
+	discovery := testsrv.New(t, nil)
+	discovery.Set(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, discovery.URL, discovery.URL+"/keys?token=secret")
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // Remote key sets against httptest servers that produce each fault of
@@ -28,9 +29,9 @@ func TestStartsWhileTheJWKSIsDown(t *testing.T) {
 	good := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	t.Run("500", func(t *testing.T) {
 		var log ksLog
-		s := ksNewServer(t, ksStatus(http.StatusInternalServerError))
+		s := testsrv.New(t, testsrv.Status(http.StatusInternalServerError))
 		ks := ksRemote(t, s.URL, ksOpts(&log))
-		ksEventually(t, "a failed fetch", func() bool { return s.fetches.Load() >= 1 && strings.Contains(log.String(), "refresh failed") })
+		ksEventually(t, "a failed fetch", func() bool { return s.Fetches.Load() >= 1 && strings.Contains(log.String(), "refresh failed") })
 		if ks.Ready() {
 			t.Fatalf("ready() = true; want false")
 		}
@@ -38,10 +39,10 @@ func TestStartsWhileTheJWKSIsDown(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUnknownKey) {
 			t.Fatalf("got %v; want ErrUnavailable", err)
 		}
-		s.set(ksServe(good))
+		s.Set(testsrv.JSON(good))
 		ksWaitReady(t, ks) // background retry with backoff, no request needed
 		ksMustKey(t, ks, "a", "RS256")
-		if n := s.fetches.Load(); n < 2 {
+		if n := s.Fetches.Load(); n < 2 {
 			t.Errorf("fetches = %d; want >= 2 (retried)", n)
 		}
 	})
@@ -59,7 +60,7 @@ func TestStartsWhileTheJWKSIsDown(t *testing.T) {
 		}
 	})
 	t.Run("first request waits for the first load", func(t *testing.T) {
-		s := ksNewServer(t, ksServe(good))
+		s := testsrv.New(t, testsrv.JSON(good))
 		ks := ksRemote(t, s.URL, ksOpts(nil))
 		ksMustKey(t, ks, "a", "RS256") // no sleep: joins the load started by the constructor
 	})
@@ -98,7 +99,7 @@ func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 	}
 	for name, h := range map[string]http.HandlerFunc{"hang": hang, "drip": drip} {
 		t.Run(name, func(t *testing.T) {
-			s := ksNewServer(t, h)
+			s := testsrv.New(t, h)
 			o := ksOpts(nil)
 			o.FetchTimeout = 300 * time.Millisecond
 			o.RequestWait = 50 * time.Millisecond
@@ -115,7 +116,7 @@ func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 				t.Errorf("the fetch ended before the request: the request was not bounded by RequestWait")
 			}
 			// The fetch itself is abandoned at FetchTimeout and retried.
-			ksEventually(t, "a retried fetch", func() bool { return s.fetches.Load() >= 2 })
+			ksEventually(t, "a retried fetch", func() bool { return s.Fetches.Load() >= 2 })
 			if ks.Ready() {
 				t.Errorf("ready() = true; want false")
 			}
@@ -126,7 +127,7 @@ func TestBoundsWaitsOnAHangingJWKS(t *testing.T) {
 // J03: 500 on periodic refresh keeps the last good set, with backoff.
 func TestKeepsTheLastGoodSetOnRefreshErrors(t *testing.T) {
 	var log ksLog
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(&log)
 	o.RefreshInterval = 20 * time.Millisecond
 	o.retryMin = 10 * time.Millisecond
@@ -135,9 +136,9 @@ func TestKeepsTheLastGoodSetOnRefreshErrors(t *testing.T) {
 	ksWaitReady(t, ks)
 	vk := ksMustKey(t, ks, "a", "RS256")
 	for _, code := range []int{500, 502, 503, 404} {
-		n := s.fetches.Load()
-		s.set(ksStatus(code))
-		ksEventually(t, fmt.Sprintf("3 failed refreshes with %d", code), func() bool { return s.fetches.Load() >= n+3 })
+		n := s.Fetches.Load()
+		s.Set(testsrv.Status(code))
+		ksEventually(t, fmt.Sprintf("3 failed refreshes with %d", code), func() bool { return s.Fetches.Load() >= n+3 })
 		if got := ksMustKey(t, ks, "a", "RS256"); got != vk || got.removed.Load() {
 			t.Fatalf("status %d: the last good key was not kept", code)
 		}
@@ -151,7 +152,7 @@ func TestKeepsTheLastGoodSetOnRefreshErrors(t *testing.T) {
 func TestHonoursRetryAfter(t *testing.T) {
 	for _, code := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
-			s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+			s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 			o := ksOpts(nil)
 			o.RefreshInterval = 10 * time.Millisecond
 			o.retryMin = 5 * time.Millisecond
@@ -160,24 +161,24 @@ func TestHonoursRetryAfter(t *testing.T) {
 			o.retryAfterMax = 400 * time.Millisecond // Retry-After: 3600 is bounded to this
 			ks := ksRemote(t, s.URL, o)
 			ksWaitReady(t, ks)
-			s.set(func(w http.ResponseWriter, r *http.Request) {
+			s.Set(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", "3600")
 				w.WriteHeader(code)
 			})
-			n := s.fetches.Load()
-			ksEventually(t, "the throttled fetch", func() bool { return s.fetches.Load() > n })
-			n = s.fetches.Load()
+			n := s.Fetches.Load()
+			ksEventually(t, "the throttled fetch", func() bool { return s.Fetches.Load() > n })
+			n = s.Fetches.Load()
 			time.Sleep(100 * time.Millisecond)
 			// An unknown kid must not fetch either while Retry-After holds.
 			if _, err := ks.Key(t.Context(), "new", alg.RS256); !errors.Is(err, ErrUnknownKey) {
 				t.Errorf("got %v; want ErrUnknownKey", err)
 			}
-			if got := s.fetches.Load(); got != n {
+			if got := s.Fetches.Load(); got != n {
 				t.Errorf("fetches during Retry-After: %d; want 0", got-n)
 			}
 			ksMustKey(t, ks, "a", "RS256") // last good set kept
 			// Bounded: fetching resumes after retryAfterMax.
-			ksEventually(t, "fetching to resume", func() bool { return s.fetches.Load() > n })
+			ksEventually(t, "fetching to resume", func() bool { return s.Fetches.Load() > n })
 		})
 	}
 }
@@ -207,7 +208,7 @@ func TestRequiresAJSONContentType(t *testing.T) {
 		{"bad media type", serveAs("application/json; =", good), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := ksNewServer(t, c.h)
+			s := testsrv.New(t, c.h)
 			o := ksOpts(nil)
 			o.retryMin, o.retryMax = time.Hour, time.Hour
 			ks := ksRemote(t, s.URL, o)
@@ -224,12 +225,12 @@ func TestRequiresAJSONContentType(t *testing.T) {
 
 // ksForceRefresh makes ks fetch once more through the unknown-kid path and
 // waits for that fetch to be over.
-func ksForceRefresh(t *testing.T, ks *Set, s *ksServer) {
+func ksForceRefresh(t *testing.T, ks *Set, s *testsrv.Server) {
 	t.Helper()
-	n := s.fetches.Load()
+	n := s.Fetches.Load()
 	ksEventually(t, "an on-demand refresh", func() bool {
 		ks.Key(t.Context(), fmt.Sprintf("force-%d", time.Now().UnixNano()), alg.RS256)
-		return s.fetches.Load() > n
+		return s.Fetches.Load() > n
 	})
 	ks.mu.Lock()
 	f := ks.remote.cur
@@ -260,26 +261,26 @@ func TestKeepsTheLastGoodSetOnBadAnswers(t *testing.T) {
 		name string
 		h    http.HandlerFunc
 	}{
-		{"J06 truncated JSON", ksServe([]byte(`{"keys":[{"kty":"RSA","kid":"a","n":"`))},
-		{"J06 not JSON", ksServe([]byte(`garbage`))},
-		{"J06 trailing garbage", ksServe(append(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b")), []byte("xx")...))},
-		{"J09 empty keys", ksServe([]byte(`{"keys":[]}`))},
-		{"J09 empty object", ksServe([]byte(`{}`))},
-		{"J09 null", ksServe([]byte(`null`))},
-		{"J09 only unusable keys", ksServe(ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaB"), "b"), "use", "enc")))},
+		{"J06 truncated JSON", testsrv.JSON([]byte(`{"keys":[{"kty":"RSA","kid":"a","n":"`))},
+		{"J06 not JSON", testsrv.JSON([]byte(`garbage`))},
+		{"J06 trailing garbage", testsrv.JSON(append(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b")), []byte("xx")...))},
+		{"J09 empty keys", testsrv.JSON([]byte(`{"keys":[]}`))},
+		{"J09 empty object", testsrv.JSON([]byte(`{}`))},
+		{"J09 null", testsrv.JSON([]byte(`null`))},
+		{"J09 only unusable keys", testsrv.JSON(ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaB"), "b"), "use", "enc")))},
 		{"J10 64 MiB chunked", big64(false)},
 		{"J10 64 MiB with Content-Length", big64(true)},
-		{"status 204", ksStatus(http.StatusNoContent)},
+		{"status 204", testsrv.Status(http.StatusNoContent)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var log ksLog
-			s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+			s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 			o := ksOpts(&log)
 			o.MinRefreshInterval = time.Millisecond
 			ks := ksRemote(t, s.URL, o)
 			ksWaitReady(t, ks)
 			vk := ksMustKey(t, ks, "a", "RS256")
-			s.set(c.h)
+			s.Set(c.h)
 			ksForceRefresh(t, ks, s)
 			if got := ksMustKey(t, ks, "a", "RS256"); got != vk || vk.removed.Load() {
 				t.Errorf("the last good key was not kept")
@@ -298,7 +299,7 @@ func TestCapsTheJWKSBody(t *testing.T) {
 		cap int64
 		ok  bool
 	}{{int64(len(body)), true}, {int64(len(body)) - 1, false}} {
-		s := ksNewServer(t, ksServe(body))
+		s := testsrv.New(t, testsrv.JSON(body))
 		o := ksOpts(nil)
 		o.maxBody = c.cap
 		o.retryMin, o.retryMax = time.Hour, time.Hour
@@ -311,9 +312,9 @@ func TestCapsTheJWKSBody(t *testing.T) {
 
 // J11: no redirect is followed, whatever the borrowed client says.
 func TestFollowsNoRedirect(t *testing.T) {
-	other := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "a"))))
+	other := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "a"))))
 	for _, code := range []int{http.StatusFound, http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
-		s := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
+		s := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, other.URL+"/jwks", code)
 		})
 		o := ksOpts(nil)
@@ -326,7 +327,7 @@ func TestFollowsNoRedirect(t *testing.T) {
 			t.Errorf("%d: got %v; want ErrUnavailable", code, err)
 		}
 	}
-	if n := other.fetches.Load(); n != 0 {
+	if n := other.Fetches.Load(); n != 0 {
 		t.Errorf("the redirect target was fetched %d times; want 0", n)
 	}
 }
@@ -374,7 +375,7 @@ func TestRequiresHTTPSExceptForLoopback(t *testing.T) {
 	// A self-signed certificate fails with jwtgate's own client, works when
 	// the caller lends a Transport that trusts it.
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
-	tlsSrv := httptest.NewUnstartedServer(ksServe(body))
+	tlsSrv := httptest.NewUnstartedServer(testsrv.JSON(body))
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
@@ -394,16 +395,16 @@ func TestRequiresHTTPSExceptForLoopback(t *testing.T) {
 
 // J13: a new kid is usable at once through one on-demand refresh.
 func TestANewKidIsUsableAtOnce(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	ks := ksRemote(t, s.URL, ksOpts(nil))
 	ksWaitReady(t, ks)
-	n := s.fetches.Load()
-	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
+	n := s.Fetches.Load()
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	vk := ksMustKey(t, ks, "b", "RS256")
 	if !vk.Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaB")) {
 		t.Errorf("got another key for b")
 	}
-	if got := s.fetches.Load() - n; got != 1 {
+	if got := s.Fetches.Load() - n; got != 1 {
 		t.Errorf("fetches = %d; want 1", got)
 	}
 }
@@ -413,7 +414,7 @@ func TestANewKidIsUsableAtOnce(t *testing.T) {
 // Key; an unchanged one keeps its own.
 func TestARemovedKidStopsWorking(t *testing.T) {
 	var log ksLog
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"), ksECJWK(ksECPub("p256"), "c"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"), ksECJWK(ksECPub("p256"), "c"))))
 	o := ksOpts(&log)
 	o.MinRefreshInterval = time.Millisecond
 	ks := ksRemote(t, s.URL, o)
@@ -423,7 +424,7 @@ func TestARemovedKidStopsWorking(t *testing.T) {
 	c := ksMustKey(t, ks, "c", "ES256")
 
 	// a removed, b re-keyed under the same kid, c unchanged.
-	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaC"), "b"), ksECJWK(ksECPub("p256"), "c"))))
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaC"), "b"), ksECJWK(ksECPub("p256"), "c"))))
 	ksForceRefresh(t, ks, s)
 
 	if !a.removed.Load() {
@@ -446,13 +447,13 @@ func TestARemovedKidStopsWorking(t *testing.T) {
 
 // J14 by the periodic refresh alone: no request needed for a removal to land.
 func TestPeriodicRefreshRemovesKeys(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	o := ksOpts(nil)
 	o.RefreshInterval = 10 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
 	a := ksMustKey(t, ks, "a", "RS256")
-	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b"))))
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "b"))))
 	ksEventually(t, "the periodic refresh to remove a", a.removed.Load)
 	ksWantErr(t, ks, "a", "RS256", ErrUnknownKey)
 	ksMustKey(t, ks, "b", "RS256")
@@ -462,12 +463,12 @@ func TestPeriodicRefreshRemovesKeys(t *testing.T) {
 // minimum interval and fails fast; a kid that really rotated in meanwhile is
 // accepted within the interval.
 func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
 	o.MinRefreshInterval = 150 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
-	base := s.fetches.Load()
+	base := s.Fetches.Load()
 	start := time.Now()
 
 	// 10,000 random kids from 50 goroutines.
@@ -491,7 +492,7 @@ func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
 	}
 	// The IdP rotates in "r" while the flood runs.
 	ksEventually(t, "the flood to start", func() bool { return served.Load() > 1000 })
-	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "r"))))
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "r"))))
 	rotatedAt := time.Now()
 	var rotatedAfter time.Duration
 	for !rotatedOK.Load() {
@@ -512,7 +513,7 @@ func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
 	if n := wrong.Load(); n != 0 {
 		t.Errorf("%d random-kid requests did not fail with ErrUnknownKey", n)
 	}
-	fetches := s.fetches.Load() - base
+	fetches := s.Fetches.Load() - base
 	limit := int64(elapsed/o.MinRefreshInterval) + 1
 	if fetches > limit || fetches < 1 {
 		t.Errorf("fetches during a %v flood = %d; want 1..%d (one per %v)", elapsed, fetches, limit, o.MinRefreshInterval)
@@ -525,16 +526,16 @@ func TestUnknownKidFloodCausesOneFetchPerInterval(t *testing.T) {
 func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 	gate := make(chan struct{})
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
-	s := ksNewServer(t, ksServe(body))
+	s := testsrv.New(t, testsrv.JSON(body))
 	o := ksOpts(nil)
 	o.MinRefreshInterval = time.Hour
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
-	s.set(func(w http.ResponseWriter, r *http.Request) {
+	s.Set(func(w http.ResponseWriter, r *http.Request) {
 		<-gate
-		ksServe(body)(w, r)
+		testsrv.JSON(body)(w, r)
 	})
-	base := s.fetches.Load()
+	base := s.Fetches.Load()
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
 	for i := 0; i < 100; i++ {
@@ -545,7 +546,7 @@ func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 			errs <- err
 		}()
 	}
-	ksEventually(t, "the shared fetch", func() bool { return s.fetches.Load() > base })
+	ksEventually(t, "the shared fetch", func() bool { return s.Fetches.Load() > base })
 	time.Sleep(20 * time.Millisecond)
 	close(gate)
 	wg.Wait()
@@ -555,14 +556,14 @@ func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 			t.Errorf("got %v; want ErrUnknownKey", err)
 		}
 	}
-	if n := s.fetches.Load() - base; n != 1 {
+	if n := s.Fetches.Load() - base; n != 1 {
 		t.Errorf("fetches for 100 concurrent requests = %d; want 1", n)
 	}
-	n := s.fetches.Load()
+	n := s.Fetches.Load()
 	if _, err := ks.Key(t.Context(), "missing", alg.RS256); !errors.Is(err, errKidRecentMiss) {
 		t.Errorf("got %v; want the negative-cache error", err)
 	}
-	if s.fetches.Load() != n {
+	if s.Fetches.Load() != n {
 		t.Errorf("a negatively cached kid caused a fetch")
 	}
 }
@@ -572,7 +573,7 @@ func TestSharesOneFetchAndCachesMissingKids(t *testing.T) {
 // minimum interval at most; once that has passed, the kid triggers a fetch
 // and the rotated-in key is accepted.
 func TestProbedFutureKidIsAcceptedOnceTheMinimumIntervalHasPassed(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
 	o.MinRefreshInterval = 100 * time.Millisecond
 	ks := ksRemote(t, s.URL, o)
@@ -580,7 +581,7 @@ func TestProbedFutureKidIsAcceptedOnceTheMinimumIntervalHasPassed(t *testing.T) 
 	ksWantErr(t, ks, "future", "RS256", ErrUnknownKey) // the probe: one fetch, "future" is missing
 	ksWantErr(t, ks, "future", "RS256", errKidRecentMiss)
 
-	s.set(ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "future"))))
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "future"))))
 	ksEventually(t, "the rotated-in kid to be accepted", func() bool {
 		_, err := ks.Key(t.Context(), "future", alg.RS256)
 		return err == nil
@@ -591,7 +592,7 @@ func TestProbedFutureKidIsAcceptedOnceTheMinimumIntervalHasPassed(t *testing.T) 
 // refresh (periodic here) lets a probed kid trigger a fetch of its own again
 // as soon as the on-demand budget allows.
 func TestNewSnapshotForgetsMissingKids(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	o := ksOpts(nil)
 	o.MinRefreshInterval = time.Hour
 	ks := ksRemote(t, s.URL, o)
@@ -617,7 +618,7 @@ func TestNewSnapshotForgetsMissingKids(t *testing.T) {
 // context.DeadlineExceeded while waiting for a fetch.
 func TestKeySetContext(t *testing.T) {
 	release := make(chan struct{})
-	s := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
+	s := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -652,8 +653,8 @@ func TestKeySetContext(t *testing.T) {
 
 // J24, C08: two issuers, same kid, different keys: never crossed.
 func TestNeverCrossesIssuers(t *testing.T) {
-	s1 := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "k"))))
-	s2 := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "k"), ksRSAJWK(ksRSAPub("rsaC"), "only2"))))
+	s1 := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "k"))))
+	s2 := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "k"), ksRSAJWK(ksRSAPub("rsaC"), "only2"))))
 	ks1 := ksRemote(t, s1.URL, ksOpts(nil))
 	ks2 := ksRemote(t, s2.URL, ksOpts(nil))
 	if !ksMustKey(t, ks1, "k", "RS256").Public.(*rsa.PublicKey).Equal(ksRSAPub("rsaA")) {
@@ -668,12 +669,12 @@ func TestNeverCrossesIssuers(t *testing.T) {
 // J25, H02: key lookups never fetch anything but the configured URL, whatever
 // the kid says.
 func TestFetchesOnlyTheConfiguredURL(t *testing.T) {
-	evil := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "x"))))
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	evil := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaB"), "x"))))
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
 	ks := ksRemote(t, s.URL, ksOpts(nil))
 	ksWaitReady(t, ks)
 	ksWantErr(t, ks, evil.URL+"/jwks", "RS256", ErrUnknownKey)
-	if n := evil.fetches.Load(); n != 0 {
+	if n := evil.Fetches.Load(); n != 0 {
 		t.Errorf("a URL in the kid was fetched %d times", n)
 	}
 }
@@ -682,14 +683,14 @@ func TestFetchesOnlyTheConfiguredURL(t *testing.T) {
 func TestDiscovery(t *testing.T) {
 	jwks := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
 	var issuerInDoc, jwksURI atomic.Pointer[string]
-	var srv *ksServer
-	srv = ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
+	var srv *testsrv.Server
+	srv = testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, *issuerInDoc.Load(), *jwksURI.Load())
 		case "/keys":
-			ksServe(jwks)(w, r)
+			testsrv.JSON(jwks)(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -735,26 +736,26 @@ func TestDiscovery(t *testing.T) {
 // K10: Cache-Control max-age sets the refresh interval, clamped to its bounds.
 func TestRefreshesAtTheClampedMaxAge(t *testing.T) {
 	body := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
-	s := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
+	s := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=0")
-		ksServe(body)(w, r)
+		testsrv.JSON(body)(w, r)
 	})
 	o := ksOpts(nil)
 	o.RefreshInterval = time.Hour
 	o.minMaxAge = 20 * time.Millisecond // max-age=0 is raised to this
 	ks := ksRemote(t, s.URL, o)
 	ksWaitReady(t, ks)
-	ksEventually(t, "refreshes at the clamped max-age", func() bool { return s.fetches.Load() >= 4 })
+	ksEventually(t, "refreshes at the clamped max-age", func() bool { return s.Fetches.Load() >= 4 })
 
-	s2 := ksNewServer(t, func(w http.ResponseWriter, r *http.Request) {
+	s2 := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=86400")
-		ksServe(body)(w, r)
+		testsrv.JSON(body)(w, r)
 	})
 	o.minMaxAge = time.Millisecond
 	o.maxMaxAge = 20 * time.Millisecond // max-age=86400 is lowered to this
 	ks2 := ksRemote(t, s2.URL, o)
 	ksWaitReady(t, ks2)
-	ksEventually(t, "refreshes at the clamped max-age", func() bool { return s2.fetches.Load() >= 4 })
+	ksEventually(t, "refreshes at the clamped max-age", func() bool { return s2.Fetches.Load() >= 4 })
 }
 
 // Close, and the context given to the constructor, stop the background
@@ -765,7 +766,7 @@ func TestKeySetCloseStopsGoroutines(t *testing.T) {
 	var fetches atomic.Int64
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fetches.Add(1)
-		ksServe(body)(w, r)
+		testsrv.JSON(body)(w, r)
 	}))
 	o := ksOpts(nil)
 	o.RefreshInterval = 5 * time.Millisecond

@@ -7,11 +7,12 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtgate/jwtgate/internal/testsrv"
 )
 
 // keyfunc v3 over keySetStorage selects the same filtered keys as key().
 func TestKeySetKeyfunc(t *testing.T) {
-	s := ksNewServer(t, ksServe(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"),
+	s := testsrv.New(t, testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"), ksRSAJWK(ksRSAPub("rsaB"), "b"),
 		ksWith(ksRSAJWK(ksRSAPub("rsaC"), "enc"), "use", "enc"))))
 	o := ksOpts(nil)
 	o.MinRefreshInterval = time.Millisecond
