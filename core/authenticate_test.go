@@ -216,3 +216,44 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	})
 }
+
+// TestOptionalCredentialsLetOnlyAMissingTokenThrough: with
+// Credentials.Optional a request without credentials gets no claims and no
+// error (and from AuthenticateContext the Handled mark with the middleware's
+// value), and is still reported as missing; a malformed request and an
+// invalid token are refused as without it.
+func TestOptionalCredentialsLetOnlyAMissingTokenThrough(t *testing.T) {
+	k := vtKey("EdDSA")
+	var classes []string
+	cfg := vtConfig(k)
+	cfg.OnResult = func(_ context.Context, r Result) { classes = append(classes, r.Class) }
+	v := vtNew(t, cfg)
+	mw := new(int)
+
+	ctx, c, err := v.AuthenticateContext(context.Background(), Credentials{Optional: true, Middleware: mw})
+	if c != nil || err != nil {
+		t.Fatalf("no credentials: got %+v, %v; want nil, nil", c, err)
+	}
+	if got, ok := HandledBy(ctx); !ok || got != mw {
+		t.Errorf("no credentials: HandledBy = %v, %v; want the middleware's value, true", got, ok)
+	}
+	if c, err := v.AuthenticateCredentials(context.Background(), Credentials{Optional: true}); c != nil || err != nil {
+		t.Errorf("AuthenticateCredentials, no credentials: got %+v, %v; want nil, nil", c, err)
+	}
+	if len(classes) != 2 || classes[0] != ClassMissing || classes[1] != ClassMissing {
+		t.Errorf("OnResult classes: got %v; want two %v", classes, ClassMissing)
+	}
+	for name, cr := range map[string]Credentials{
+		"two headers":   {Authorization: []string{"Bearer a.b.c", "Bearer a.b.c"}},
+		"invalid token": {Authorization: []string{"Bearer " + vtForge(t, k.Sign(vtClaims()))}},
+	} {
+		cr.Optional = true
+		ctx, c, err := v.AuthenticateContext(context.Background(), cr)
+		if c != nil || err == nil || errors.Is(err, ErrMissingToken) {
+			t.Errorf("%s: got %+v, %v; want a refusal", name, c, err)
+		}
+		if _, ok := HandledBy(ctx); ok {
+			t.Errorf("%s: a refused request is marked as handled", name)
+		}
+	}
+}

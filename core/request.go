@@ -72,6 +72,14 @@ type Credentials struct {
 	// credentials.
 	BareToken bool
 
+	// Optional lets a request without credentials through: instead of
+	// ErrMissingToken, the call returns no claims and no error (and
+	// AuthenticateContext a context marked with Handled). It is still
+	// reported to Config.OnResult as ClassMissing. A malformed request or an
+	// invalid token is refused as without it. The adapters'
+	// WithCredentialsOptional sets it.
+	Optional bool
+
 	// Middleware is the calling middleware's own value, such as an
 	// adapter's configuration: the context AuthenticateContext returns with
 	// claims carries it for HandledBy (a Require further on answers with
@@ -102,9 +110,9 @@ func (v *Verifier) AuthenticateCredentials(ctx context.Context, cr Credentials) 
 // them, and the mark that an authentication middleware handled the request
 // (HandledBy, with cr.Middleware), which a Requirement looks for. On a cache
 // hit the claims' copy and the context that carries it are one allocation.
-// On an error, or without credentials, it returns ctx itself: a middleware
-// that lets such a request through marks it with Handled. Every adapter uses
-// it.
+// On an error it returns ctx itself; without credentials and with
+// cr.Optional, ctx marked with Handled(ctx, cr.Middleware). Every adapter
+// uses it.
 func (v *Verifier) AuthenticateContext(ctx context.Context, cr Credentials) (context.Context, *Claims, error) {
 	return v.authenticate(ctx, &cr, true)
 }
@@ -114,7 +122,14 @@ func (v *Verifier) AuthenticateContext(ctx context.Context, cr Credentials) (con
 func (v *Verifier) authenticate(ctx context.Context, cr *Credentials, carry bool) (context.Context, *Claims, error) {
 	token, err := cr.token() // the b64token check follows
 	if err != nil {
-		return ctx, nil, v.refused(ctx, "", "", nil, err)
+		err = v.refused(ctx, "", "", nil, err)
+		if cr.Optional && errors.Is(err, ErrMissingToken) {
+			if carry {
+				ctx = Handled(ctx, cr.Middleware)
+			}
+			return ctx, nil, nil
+		}
+		return ctx, nil, err
 	}
 	// The b64token check reads every byte of the token. The verified-token
 	// cache holds exact strings of tokens that passed Verify's stricter

@@ -1,8 +1,6 @@
 package echojwt
 
 import (
-	"errors"
-
 	"github.com/jwtgate/jwtgate/core"
 	"github.com/labstack/echo/v4"
 )
@@ -111,14 +109,11 @@ func New(v *core.Verifier, opts ...Option) echo.MiddlewareFunc {
 				query = c.QueryParams()[cfg.query]
 			}
 			ctx, claims, err := v.AuthenticateContext(r.Context(), core.Credentials{
-				Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
+				Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare, Optional: cfg.optional,
 				Middleware: cfg,
 			})
 			if err != nil {
-				if !cfg.optional || !errors.Is(err, core.ErrMissingToken) {
-					return cfg.fail(c, err)
-				}
-				ctx = core.Handled(ctx, cfg) // optional, no credentials
+				return cfg.fail(c, err)
 			}
 			c.SetRequest(r.WithContext(ctx))
 			if claims != nil && cfg.contextKey != "" {

@@ -1,8 +1,6 @@
 package fiberjwt
 
 import (
-	"errors"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/jwtgate/jwtgate/core"
@@ -111,14 +109,11 @@ func New(v *core.Verifier, opts ...Option) fiber.Handler {
 			}
 		}
 		ctx, claims, err := v.AuthenticateContext(c.UserContext(), core.Credentials{
-			Authorization: auth, Cookie: cookie, Query: query, BareToken: cfg.bare,
+			Authorization: auth, Cookie: cookie, Query: query, BareToken: cfg.bare, Optional: cfg.optional,
 			Middleware: cfg,
 		})
 		if err != nil {
-			if !cfg.optional || !errors.Is(err, core.ErrMissingToken) {
-				return cfg.fail(c, err)
-			}
-			ctx = core.Handled(ctx, cfg) // optional, no credentials
+			return cfg.fail(c, err)
 		}
 		if claims != nil {
 			c.Locals(claimsKey{}, claims)

@@ -1,8 +1,6 @@
 package ginjwt
 
 import (
-	"errors"
-
 	"github.com/gin-gonic/gin"
 	"github.com/jwtgate/jwtgate/core"
 )
@@ -109,15 +107,12 @@ func New(v *core.Verifier, opts ...Option) gin.HandlerFunc {
 			query, _ = c.GetQueryArray(cfg.query)
 		}
 		ctx, claims, err := v.AuthenticateContext(r.Context(), core.Credentials{
-			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare,
+			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: cfg.bare, Optional: cfg.optional,
 			Middleware: cfg,
 		})
 		if err != nil {
-			if !cfg.optional || !errors.Is(err, core.ErrMissingToken) {
-				cfg.fail(c, err)
-				return
-			}
-			ctx = core.Handled(ctx, cfg) // optional, no credentials
+			cfg.fail(c, err)
+			return
 		}
 		c.Request = r.WithContext(ctx)
 		if claims != nil && cfg.contextKey != "" {

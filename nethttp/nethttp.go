@@ -1,7 +1,6 @@
 package nethttp
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/jwtgate/jwtgate/core"
@@ -113,15 +112,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			query = r.URL.Query()[m.cfg.query]
 		}
 		ctx, _, err := m.v.AuthenticateContext(r.Context(), core.Credentials{
-			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: m.cfg.bare,
+			Authorization: r.Header["Authorization"], Cookie: cookie, Query: query, BareToken: m.cfg.bare, Optional: m.cfg.optional,
 			Middleware: &m.cfg,
 		})
 		if err != nil {
-			if !m.cfg.optional || !errors.Is(err, core.ErrMissingToken) {
-				m.cfg.fail(w, r, err)
-				return
-			}
-			ctx = core.Handled(ctx, &m.cfg) // optional, no credentials
+			m.cfg.fail(w, r, err)
+			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
