@@ -23,9 +23,10 @@ const defaultCacheSize = 8192
 const cacheBudget = 32 << 20
 
 // entryOverhead is what an entry costs besides the bytes of its token and
-// claims: the entry, its Claims and their string and slice headers, the
-// slot, the index's share, and allocator rounding.
-const entryOverhead = 512
+// claims: the entry, its two Claims (the template and the shared view) and
+// their string and slice headers, the slot, the index's share, and
+// allocator rounding.
+const entryOverhead = 768
 
 // minShardBudget is the least byte budget a shard gets: room for a dozen
 // entries of maximal size, so that no shard is too small for any token.
@@ -64,9 +65,10 @@ type tokenCache struct {
 	shards []cacheShard
 }
 
-// cacheEntry is one verified token. Everything but ref is set before the
-// entry is published and never changes. Its claims are a template: Verify
-// hands out copies only.
+// cacheEntry is one verified token. Everything but ref and view is set
+// before the entry is published and never changes. Its claims are a
+// template that is never handed out: Verify hands out copies, and
+// AuthenticateContext the one copy in view.
 type cacheEntry struct {
 	token  string // the cache's own copy
 	hash   uint64
@@ -84,6 +86,26 @@ type cacheEntry struct {
 	alg    alg.ID
 
 	ref atomic.Uint32 // CLOCK: passes of the hand left; refNew, raised to refHit by hits
+
+	// view is the copy of claims that the requests carrying this token
+	// share (AuthenticateContext), made on the first such hit; see shared.
+	view atomic.Pointer[Claims]
+}
+
+// shared returns the copy of the entry's claims that requests carrying its
+// token share, made on first use. The copy is checked against the template
+// on every use: when a caller has changed it, though it is theirs to read
+// only, it is replaced by a new copy, so that the change reaches no request
+// that starts after it. The check compares string headers and times; it
+// neither locks nor allocates.
+func (e *cacheEntry) shared() *Claims {
+	c := e.view.Load()
+	if c != nil && c.same(e.claims) {
+		return c
+	}
+	n := e.claims.clone()
+	e.view.CompareAndSwap(c, n) // a lost race leaves another fresh copy there; n is as good
+	return n
 }
 
 // A new entry survives one pass of the CLOCK hand, an entry hit since the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"time"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -60,6 +61,10 @@ func NewContext(ctx context.Context, c *Claims) context.Context {
 
 // FromContext returns the verified claims in ctx, if any. Without them it
 // returns (nil, false).
+//
+// Claims that an adapter put in ctx may be shared with other requests that
+// carry the same token (see Verifier.AuthenticateContext): read them, and
+// Clone them to get a copy to change.
 func FromContext(ctx context.Context) (*Claims, bool) {
 	if x, ok := ctx.(*claimsContext); ok && x.c != nil {
 		return x.c, true
@@ -68,11 +73,54 @@ func FromContext(ctx context.Context) (*Claims, bool) {
 	return c, ok && c != nil
 }
 
+// Clone returns a copy of c that shares nothing that can change with c: a
+// copy to change when c is shared, as the claims an adapter hands a handler
+// are. A nil c gives nil.
+func (c *Claims) Clone() *Claims {
+	if c == nil {
+		return nil
+	}
+	return c.clone()
+}
+
+// same reports whether c still holds what t holds, field by field: every
+// string the same bytes at the same address, the same times, and slices
+// with the same elements in that sense, nil where t has nil. It is the
+// check a shared copy (cacheEntry.shared) passes on every use, so it
+// compares string headers only, never their bytes: a string set to equal
+// bytes elsewhere counts as a change, which costs a fresh copy, never a
+// wrong answer.
+func (c *Claims) same(t *Claims) bool {
+	return sameString(c.Issuer, t.Issuer) && sameString(c.Subject, t.Subject) && sameString(c.ID, t.ID) &&
+		c.ExpiresAt == t.ExpiresAt && c.NotBefore == t.NotBefore && c.IssuedAt == t.IssuedAt &&
+		sameString(c.TokenUse, t.TokenUse) && sameString(c.ClientID, t.ClientID) &&
+		sameString(c.Username, t.Username) && sameString(c.raw, t.raw) &&
+		sameStrings(c.Audience, t.Audience) && sameStrings(c.Groups, t.Groups) && sameStrings(c.Scopes, t.Scopes)
+}
+
+// sameString reports whether a and b are the same string header: the same
+// length and, unless empty, the same bytes at the same address.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		if !sameString(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // clone returns a copy of c whose slices are its own; Audience, Groups and
 // Scopes share one new backing array, each capped so that an append to one
 // never writes into another. With up to claimsInline strings in all, the copy
 // and its array are one allocation, no larger than they need (a cache hit
-// makes one on every request); otherwise two.
+// in Verify makes one on every call); otherwise two.
 func (c *Claims) clone() *Claims {
 	total := len(c.Audience) + len(c.Groups) + len(c.Scopes)
 	var d *Claims

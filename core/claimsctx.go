@@ -5,10 +5,10 @@ import "context"
 // claimsContext is the context node an authentication middleware hands its
 // request on with: the mark that it handled the request, its own value
 // (Credentials.Middleware, Handled), and, once a token is verified, the
-// claims and the Verifier that verified them. On a cache hit the node, the
-// caller's copy of the claims and their strings are one allocation
-// (withClaims); a token verified in full points it at the claims Verify
-// returned. Handled makes one without claims.
+// claims and the Verifier that verified them: on a cache hit the entry's
+// shared copy, so that the node is the request's one allocation; for a token
+// verified in full, the claims the check produced. Handled makes one without
+// claims.
 type claimsContext struct {
 	context.Context
 	c  *Claims   // nil when the middleware let the request through without claims
@@ -83,52 +83,4 @@ type verifierKey struct{}
 func verifierFrom(ctx context.Context) *Verifier {
 	v, _ := ctx.Value(verifierKey{}).(*Verifier)
 	return v
-}
-
-// withClaims returns ctx carrying a copy of c (verified by v) and the
-// middleware's value mw, and that copy: one allocation
-// with up to claimsInline strings in Audience, Groups and Scopes.
-func withClaims(ctx context.Context, c *Claims, v *Verifier, mw any) (context.Context, *Claims) {
-	total := len(c.Audience) + len(c.Groups) + len(c.Scopes)
-	var x *claimsContext
-	var own *Claims
-	var all []string
-	switch {
-	case total == 0:
-		box := new(struct {
-			claimsContext
-			claims Claims
-		})
-		x, own = &box.claimsContext, &box.claims
-	case total <= 2:
-		box := new(struct {
-			claimsContext
-			claims Claims
-			strs   [2]string
-		})
-		x, own, all = &box.claimsContext, &box.claims, box.strs[:total]
-	case total <= 4:
-		box := new(struct {
-			claimsContext
-			claims Claims
-			strs   [4]string
-		})
-		x, own, all = &box.claimsContext, &box.claims, box.strs[:total]
-	case total <= claimsInline:
-		box := new(struct {
-			claimsContext
-			claims Claims
-			strs   [claimsInline]string
-		})
-		x, own, all = &box.claimsContext, &box.claims, box.strs[:total]
-	default:
-		box := new(struct {
-			claimsContext
-			claims Claims
-		})
-		x, own, all = &box.claimsContext, &box.claims, make([]string, total)
-	}
-	c.copyTo(own, all)
-	x.Context, x.c, x.v, x.mw = ctx, own, v, mw
-	return x, own
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,27 +60,120 @@ func TestAuthenticateContextCarriesClaims(t *testing.T) {
 	}
 }
 
-// TestAuthenticateContextClaimsAreTheCallers: the claims a hit hands out
-// are a copy: changing them changes nothing for the next request.
-func TestAuthenticateContextClaimsAreTheCallers(t *testing.T) {
+// TestAuthenticateContextSharesClaims: cache hits through
+// AuthenticateContext hand every request the one shared copy of the claims
+// (no copy per request), while Verify still returns a copy of the caller's
+// own.
+func TestAuthenticateContextSharesClaims(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))
-	tok := k.Sign(vtClaims("aud", []string{vtAud, "b"}))
-	auth := []string{"Bearer " + tok}
-	for i := range 3 {
+	auth := []string{"Bearer " + k.Sign(vtClaims("aud", []string{vtAud, "b"}))}
+	bg := context.Background()
+	var first *Claims
+	for i := range 3 { // a miss, then hits
+		_, c, err := v.AuthenticateContext(bg, Credentials{Authorization: auth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != "user-1" || !slices.Equal(c.Audience, []string{vtAud, "b"}) {
+			t.Fatalf("call %d: got %+v; want the verified claims", i, c)
+		}
+		switch i {
+		case 1:
+			first = c
+		case 2:
+			if c != first {
+				t.Errorf("second hit: got %p; want the copy of the first hit, %p", c, first)
+			}
+		}
+	}
+	own, err := v.Verify(bg, auth[0][len("Bearer "):])
+	if err != nil || own == first || !own.same(first) {
+		t.Errorf("Verify on a hit: got %p, %v; want a copy of its own, equal to %p", own, err, first)
+	}
+}
+
+// TestSharedClaimsChangedAreReplaced: a handler that changes the shared
+// claims, though it should not, changes nothing for the requests after it:
+// the next hit notices any change (a string, an element, an append, a nil
+// slice, a time) and hands out a fresh copy of the verified values.
+func TestSharedClaimsChangedAreReplaced(t *testing.T) {
+	k := vtKey("ES256")
+	v := vtNew(t, vtConfig(k))
+	auth := []string{"Bearer " + k.Sign(vtClaims("aud", []string{vtAud, "b"}, "cognito:groups", []string{"g1"}))}
+	hit := func() *Claims {
+		t.Helper()
 		_, c, err := v.AuthenticateContext(context.Background(), Credentials{Authorization: auth})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Subject != "user-1" || !slices.Equal(c.Audience, []string{vtAud, "b"}) || !slices.Equal(c.Scopes, []string{"read", "write"}) {
-			t.Fatalf("call %d: got %+v; want the verified claims", i, c)
+		return c
+	}
+	want := hit().Clone()
+	changes := map[string]func(c *Claims){
+		"Subject":          func(c *Claims) { c.Subject = "admin" },
+		"an Audience item": func(c *Claims) { c.Audience[0] = "other" },
+		"append to Groups": func(c *Claims) { c.Groups = append(c.Groups, "admin") },
+		"Scopes to nil":    func(c *Claims) { c.Scopes = nil },
+		"Groups to empty":  func(c *Claims) { c.Groups = c.Groups[:0] },
+		"ExpiresAt":        func(c *Claims) { c.ExpiresAt = c.ExpiresAt.Add(time.Hour) },
+		"the whole value":  func(c *Claims) { *c = Claims{Subject: "x"} },
+	}
+	for name, change := range changes {
+		shared := hit()
+		change(shared)
+		got := hit()
+		if got == shared || !got.same(want) {
+			t.Errorf("after a change of %s: got %p %+v; want a fresh copy of %+v", name, got, got, want)
 		}
-		c.Subject, c.Audience[0], c.Scopes[1] = "changed", "changed", "changed"
-		c.Audience = append(c.Audience, "x")
-		if !slices.Equal(c.Scopes, []string{"read", "changed"}) {
-			t.Fatalf("call %d: an append to Audience reached Scopes: %v", i, c.Scopes)
+		if again := hit(); again != got {
+			t.Errorf("after a change of %s: the fresh copy is not shared by the next hit", name)
 		}
 	}
+}
+
+// TestClaimsClone: Clone shares nothing that can change; nil gives nil.
+func TestClaimsClone(t *testing.T) {
+	c := &Claims{Subject: "s", Audience: []string{"a"}, Groups: []string{"g"}, Scopes: []string{"x", "y"}, raw: `{}`}
+	d := c.Clone()
+	if d == c || !d.same(c) {
+		t.Fatalf("Clone: got %+v; want an equal copy", d)
+	}
+	d.Audience[0], d.Groups[0], d.Scopes[1] = "changed", "changed", "changed"
+	d.Scopes = append(d.Scopes, "more")
+	if !slices.Equal(c.Audience, []string{"a"}) || !slices.Equal(c.Groups, []string{"g"}) || !slices.Equal(c.Scopes, []string{"x", "y"}) {
+		t.Errorf("a change to the clone reached the original: %+v", c)
+	}
+	if (*Claims)(nil).Clone() != nil {
+		t.Error("nil Clone: want nil")
+	}
+}
+
+// TestSharedClaimsConcurrentReaders: many requests reading one shared copy
+// at once (run under -race) see the verified values.
+func TestSharedClaimsConcurrentReaders(t *testing.T) {
+	k := vtKey("ES256")
+	v := vtNew(t, vtConfig(k))
+	auth := []string{"Bearer " + k.Sign(vtClaims())}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				ctx, _, err := v.AuthenticateContext(context.Background(), Credentials{Authorization: auth})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if c, ok := FromContext(ctx); !ok || c.Subject != "user-1" || !c.HasScope("read") {
+					t.Errorf("got %+v, %v", c, ok)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestCacheEntryTimelyMatchesCheckTimes: the time window a hit checks is

@@ -93,7 +93,7 @@
 // Config.CacheSize sets another bound, and a negative CacheSize turns it off.
 // Whatever CacheSize is, the entries' bytes (token, payload, claims and a
 // fixed overhead each) are held within a budget of 32 MiB: the worst case,
-// many distinct valid tokens of the maximal 8 KiB, holds about 2,400 of
+// many distinct valid tokens of the maximal 8 KiB, holds about 2,300 of
 // them in about 35 MB of heap. It is keyed by the exact token string and
 // split into shards; a hit takes no lock (the same hot token scales with
 // cores), insertions take their shard's lock, and full shards evict with
@@ -102,8 +102,11 @@
 // a key set refresh that removes a key drops the entries that key verified;
 // a token verified without kid through a set's single key (H04) is checked
 // again once the set no longer holds exactly that key; failures are never
-// cached; each call returns its own copy of the claims. Caching is
-// observable only as speed.
+// cached. Verify returns a copy of the claims of the caller's own; the
+// adapters (AuthenticateContext) hand every request with the same token one
+// shared copy, which handlers read and do not change: should one change it,
+// the next hit notices and hands out a fresh copy. Caching is observable
+// only as speed.
 //
 // # Requests and answers on the wire
 //

@@ -108,8 +108,16 @@ func (v *Verifier) AuthenticateCredentials(ctx context.Context, cr Credentials) 
 // hands the claims on in a context: on success it also returns ctx carrying
 // the claims, as NewContext(ctx, claims) would, so that FromContext finds
 // them, and the mark that an authentication middleware handled the request
-// (HandledBy, with cr.Middleware), which a Requirement looks for. On a cache
-// hit the claims' copy and the context that carries it are one allocation.
+// (HandledBy, with cr.Middleware), which a Requirement looks for.
+//
+// The claims it returns are shared, not the caller's own: on a cache hit,
+// every request with the same token gets the one copy the cache keeps for
+// them, so that a hit costs one small allocation (the context node) and no
+// copy. Read them; Clone them for a copy to change. Should a handler change
+// them anyway, the next hit notices (it compares them with the cache's
+// untouched template, string headers and times, at no allocation) and hands
+// out a fresh copy: the change reaches no request that starts after it.
+//
 // On an error it returns ctx itself; without credentials and with
 // cr.Optional, ctx marked with Handled(ctx, cr.Middleware). Every adapter
 // uses it.

@@ -322,7 +322,8 @@ func cloneStrings(s []string) []string {
 // base64url segments; the header (alg on the allowlist, crit, typ, cty, kid);
 // the payload, decoded strictly; iss, which selects that issuer's key set
 // only; the key for kid; the signature; exp, nbf, iat; aud (or client_id);
-// token_use; then Config.Policies. Each call returns a Claims of its own.
+// token_use; then Config.Policies. Each call returns a Claims of its own
+// (AuthenticateContext, for middleware, returns shared ones instead).
 // Verify keeps no reference to token: the cache stores a copy of its own.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v == nil {
@@ -358,9 +359,10 @@ type verifyInfo struct {
 // entry, or nil. Authenticate calls it too, so that a request looks the token
 // up once. info says whether the answer came from the cache, and which
 // configured issuer the token named. With carry, it also returns ctx
-// carrying the claims and the middleware's value mw (on a hit, the claims'
-// copy and the context node are one allocation); otherwise, and on an
-// error, it returns ctx as it is.
+// carrying the claims and the middleware's value mw, and a hit answers with
+// the entry's shared copy of the claims (cacheEntry.shared), so that the
+// context node is its one allocation; without carry, a hit answers with a
+// copy of the caller's own. On an error it returns ctx as it is.
 func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry, carry bool, mw any) (out context.Context, c *Claims, info verifyInfo, err error) {
 	if len(token) > maxTokenLen {
 		return ctx, nil, info, tokenErr(ErrInvalidToken, jwt.ErrTokenMalformed, "token is longer than 8 KiB")
@@ -376,9 +378,8 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 					return ctx, nil, info, err
 				}
 			}
-			out = ctx
 			if carry {
-				out, c = withClaims(ctx, e.claims, v, mw)
+				c = e.shared()
 			} else {
 				c = e.claims.clone()
 			}
@@ -386,7 +387,10 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 				info.issuer = v.issuers[e.claims.Issuer]
 				return ctx, nil, info, err
 			}
-			return out, c, info, nil
+			if carry {
+				return &claimsContext{Context: ctx, c: c, v: v, mw: mw}, c, info, nil
+			}
+			return ctx, c, info, nil
 		}
 		v.cache.remove(token, e)
 	}
