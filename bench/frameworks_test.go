@@ -106,6 +106,81 @@ func newFiber(h fiber.Handler, mw ...fiber.Handler) *fiber.App {
 
 func okFiber(c *fiber.Ctx) error { return c.SendString("ok") }
 
+// ---- the context-only floor ---------------------------------------------
+
+// The context-only rows put in front of the same handler the least any
+// authentication middleware must do to hand a handler its claims through
+// the request context, as DESIGN's adapters do: no header read, no check,
+// one fixed value. What they cost over noauth is what the framework charges
+// for a context (net/http, Gin and Echo: Request.WithContext, a copy of the
+// request; Echo also its per-request middleware closure); what jwtgate-warm
+// costs over them is jwtgate's own work.
+
+type floorKey struct{}
+
+var floorValue = &struct{ sub string }{subject}
+
+func floorOK(ctx context.Context) bool {
+	v, ok := ctx.Value(floorKey{}).(*struct{ sub string })
+	return ok && v.sub == subject
+}
+
+func contextOnlyHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), floorKey{}, floorValue)))
+	})
+}
+
+func contextOnlyOKHTTP(w http.ResponseWriter, r *http.Request) {
+	if !floorOK(r.Context()) {
+		http.Error(w, "no claims", http.StatusInternalServerError)
+		return
+	}
+	w.Write([]byte("ok"))
+}
+
+func contextOnlyGin(c *gin.Context) {
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), floorKey{}, floorValue))
+}
+
+func contextOnlyOKGin(c *gin.Context) {
+	if !floorOK(c.Request.Context()) {
+		c.String(http.StatusInternalServerError, "no claims")
+		return
+	}
+	c.String(http.StatusOK, "ok")
+}
+
+func contextOnlyEcho(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), floorKey{}, floorValue)))
+		return next(c)
+	}
+}
+
+func contextOnlyOKEcho(c echo.Context) error {
+	if !floorOK(c.Request().Context()) {
+		return c.String(http.StatusInternalServerError, "no claims")
+	}
+	return c.String(http.StatusOK, "ok")
+}
+
+// contextOnlyFiber does what fiberjwt does with claims: Locals for
+// fiberjwt.Claims, and the user context for core.FromContext.
+func contextOnlyFiber(c *fiber.Ctx) error {
+	c.Locals(floorKey{}, floorValue)
+	c.SetUserContext(context.WithValue(c.UserContext(), floorKey{}, floorValue))
+	return c.Next()
+}
+
+func contextOnlyOKFiber(c *fiber.Ctx) error {
+	if !floorOK(c.UserContext()) || c.Locals(floorKey{}) != any(floorValue) {
+		return c.Status(http.StatusInternalServerError).SendString("no claims")
+	}
+	return c.SendString("ok")
+}
+
 // ---- peers' middleware --------------------------------------------------
 
 type handwrittenKey struct{}
@@ -236,6 +311,7 @@ func fiberContribPeerOK(c *fiber.Ctx) error {
 func BenchmarkNetHTTP(b *testing.B) {
 	auth := fx.bearer(frameworkAlg)
 	b.Run("noauth", func(b *testing.B) { benchHandler(b, http.HandlerFunc(okHTTP), "") })
+	b.Run("context-only", func(b *testing.B) { benchHandler(b, contextOnlyHTTP(http.HandlerFunc(contextOnlyOKHTTP)), auth) })
 	b.Run("handwritten-golang-jwt", func(b *testing.B) {
 		benchHandler(b, handwrittenMiddleware(b)(http.HandlerFunc(handwrittenOK)), auth)
 	})
@@ -246,6 +322,12 @@ func BenchmarkNetHTTP(b *testing.B) {
 func BenchmarkGin(b *testing.B) {
 	auth := fx.bearer(frameworkAlg)
 	b.Run("noauth", func(b *testing.B) { benchHandler(b, newGin(), "") })
+	b.Run("context-only", func(b *testing.B) {
+		gin.SetMode(gin.ReleaseMode)
+		e := gin.New()
+		e.GET("/", contextOnlyGin, contextOnlyOKGin)
+		benchHandler(b, e, auth)
+	})
 	b.Run("gin-jwt", func(b *testing.B) {
 		e := gin.New()
 		e.GET("/", ginJWTPeer(b), ginJWTPeerOK)
@@ -257,6 +339,7 @@ func BenchmarkGin(b *testing.B) {
 func BenchmarkEcho(b *testing.B) {
 	auth := fx.bearer(frameworkAlg)
 	b.Run("noauth", func(b *testing.B) { benchHandler(b, newEcho(okEcho), "") })
+	b.Run("context-only", func(b *testing.B) { benchHandler(b, newEcho(contextOnlyOKEcho, contextOnlyEcho), auth) })
 	b.Run("echo-jwt", func(b *testing.B) { benchHandler(b, newEcho(echoJWTPeerOK, echoJWTPeer(b)), auth) })
 	benchEchoJwtgate(b, auth)
 }
@@ -264,6 +347,7 @@ func BenchmarkEcho(b *testing.B) {
 func BenchmarkFiber(b *testing.B) {
 	auth := fx.bearer(frameworkAlg)
 	b.Run("noauth", func(b *testing.B) { benchFiber(b, newFiber(okFiber), "") })
+	b.Run("context-only", func(b *testing.B) { benchFiber(b, newFiber(contextOnlyOKFiber, contextOnlyFiber), auth) })
 	b.Run("contrib-jwt", func(b *testing.B) { benchFiber(b, newFiber(fiberContribPeerOK, fiberContribPeer()), auth) })
 	benchFiberJwtgate(b, auth)
 }
