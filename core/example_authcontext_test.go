@@ -45,3 +45,17 @@ func ExampleVerifier_AuthenticateContext() {
 	// 401 Bearer realm="api"
 	// 401 Bearer realm="api", error="invalid_token", error_description="the token is invalid"
 }
+
+// ExampleClaims_Clone: the claims a middleware hands a handler are shared by
+// every request with the same token, so a handler that needs to change them
+// changes a Clone.
+func ExampleClaims_Clone() {
+	shared, err := core.NewClaims(map[string]any{"sub": "alice", "scope": "orders:read"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	own := shared.Clone()
+	own.Scopes = append(own.Scopes, "orders:audit")
+	fmt.Println(shared.Scopes, own.Scopes)
+	// Output: [orders:read] [orders:read orders:audit]
+}

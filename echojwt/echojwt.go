@@ -158,6 +158,8 @@ func Require(policies ...core.Policy) echo.MiddlewareFunc {
 
 // Claims returns the verified claims of the request, as
 // core.FromContext(c.Request().Context()) does.
+// Requests with the same token share them: read them, and Clone them for
+// a copy to change.
 func Claims(c echo.Context) (*core.Claims, bool) {
 	if c == nil || c.Request() == nil {
 		return nil, false

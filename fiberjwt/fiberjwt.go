@@ -197,6 +197,8 @@ func Require(policies ...core.Policy) fiber.Handler {
 
 // Claims returns the verified claims of the request from c.Locals (they are
 // also in c.UserContext(), for core.FromContext).
+// Requests with the same token share them: read them, and Clone them for
+// a copy to change.
 func Claims(c *fiber.Ctx) (*core.Claims, bool) {
 	if c == nil {
 		return nil, false

@@ -156,6 +156,8 @@ func Require(policies ...core.Policy) gin.HandlerFunc {
 
 // Claims returns the verified claims of the request, as
 // core.FromContext(c.Request.Context()) does.
+// Requests with the same token share them: read them, and Clone them for
+// a copy to change.
 func Claims(c *gin.Context) (*core.Claims, bool) {
 	if c == nil || c.Request == nil {
 		return nil, false

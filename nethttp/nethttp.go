@@ -159,6 +159,8 @@ func Require(policies ...core.Policy) func(http.Handler) http.Handler {
 }
 
 // Claims returns the verified claims of r, as core.FromContext does.
+// Requests with the same token share them: read them, and Clone them for
+// a copy to change.
 func Claims(r *http.Request) (*core.Claims, bool) {
 	return core.FromContext(r.Context())
 }
