@@ -33,8 +33,10 @@ type Config struct {
 	//
 	// Each key serves exactly one algorithm: the alg of its JWK; or, for a JWK
 	// without alg, the algorithm of its curve (ES256, ES384, ES512, EdDSA),
-	// and for an RSA key the first RSA algorithm (RS* or PS*) of this list,
-	// in its order — RS256 when the list is empty.
+	// for an RSA key the first RSA algorithm (RS* or PS*) of this list, in
+	// its order — RS256 when the list is empty — and for a static oct key
+	// the first HS algorithm of this list, in its order, whose minimum key
+	// length it reaches (32 bytes for HS256, 48 for HS384, 64 for HS512).
 	Algorithms []string
 
 	// TokenUse, if not empty, is the token_use every token must carry ("access"
@@ -65,7 +67,9 @@ type Config struct {
 	// of the maximal 8 KiB, holds about 35 MB of heap.
 	CacheSize int
 
-	// Now returns the current time. If nil, time.Now is used.
+	// Now returns the current time: the clock of exp, nbf and iat and of the
+	// times KeySetStatus reports (key-set refresh timing runs on the
+	// monotonic clock). If nil, time.Now is used.
 	Now func() time.Time
 
 	// HTTPClient lends its transport (TLS, proxies) to key set and discovery

@@ -120,3 +120,28 @@ func TestReadyNamesTheIssuersNotLoaded(t *testing.T) {
 		t.Errorf("nil Verifier status: got %v; want nil", st)
 	}
 }
+
+// KeySetStatus reports its times by the Verifier's clock (Config.Now), as
+// every other time jwtgate reports: a static set's load, a remote set's
+// failed and successful fetches.
+func TestKeySetStatusTimesComeFromConfigNow(t *testing.T) {
+	k := jwttest.NewKey("ES256", "k1")
+	s := testsrv.New(t, testsrv.Status(http.StatusServiceUnavailable))
+	cfg := vtConfig(k)
+	cfg.Issuers = append(cfg.Issuers, Issuer{URL: "https://remote.test", JWKSURL: s.URL})
+	v := vtNew(t, cfg) // cfg.Now is fixed at vtNow
+	vtEventually(t, "a failed fetch", func() bool { return v.KeySetStatus()[1].FetchFailures > 0 })
+	st := v.KeySetStatus()
+	if got := st[0].LastSuccess; !got.Equal(vtNow) {
+		t.Errorf("static set, LastSuccess: got %v; want %v", got, vtNow)
+	}
+	if got := st[1].LastFailure; !got.Equal(vtNow) {
+		t.Errorf("remote set, LastFailure: got %v; want %v", got, vtNow)
+	}
+
+	s.Set(testsrv.JSON(jwttest.JWKS(k)))
+	vtEventually(t, "the background retry to load the set", func() bool { return v.KeySetStatus()[1].Loaded })
+	if got := v.KeySetStatus()[1].LastSuccess; !got.Equal(vtNow) {
+		t.Errorf("remote set, LastSuccess: got %v; want %v", got, vtNow)
+	}
+}

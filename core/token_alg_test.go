@@ -198,6 +198,52 @@ func TestRSAKeyWithoutAlgServesTheFirstRSAAlgorithmOfTheAllowlist(t *testing.T) 
 	}
 }
 
+// A05: a static oct key without alg serves the first HS algorithm of
+// Config.Algorithms, in its order, whose minimum key length it reaches
+// (HS256 32 bytes, HS384 48, HS512 64); in Verify and in Keyfunc.
+func TestOctKeyWithoutAlgServesTheFirstHSAlgorithmItFits(t *testing.T) {
+	secret := func(n int) []byte { return []byte(strings.Repeat("s", n)) }
+	for _, c := range []struct {
+		name       string
+		size       int
+		algorithms []string
+		ok, notOK  string
+	}{
+		{"64 bytes, HS512 first", 64, []string{"HS512", "HS256"}, "HS512", "HS256"},
+		{"64 bytes, HS256 first", 64, []string{"HS256", "HS512"}, "HS256", "HS512"},
+		{"64 bytes, HS384 after an RSA one", 64, []string{"RS256", "HS384", "HS512"}, "HS384", "HS512"},
+		{"32 bytes, HS512 first", 32, []string{"HS512", "HS256"}, "HS256", "HS512"},
+		{"48 bytes, HS512 first", 48, []string{"HS512", "HS384", "HS256"}, "HS384", "HS256"},
+		{"63 bytes, HS512 first", 63, []string{"HS512", "HS256", "HS384"}, "HS256", "HS384"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ok := jwttest.NewKeyFrom(c.ok, "oct-no-alg", secret(c.size))
+			notOK := jwttest.NewKeyFrom(c.notOK, "oct-no-alg", secret(c.size))
+			jwk := ok.JWK()
+			delete(jwk, "alg")
+			cfg := vtConfig()
+			cfg.Algorithms = c.algorithms
+			cfg.Issuers[0].JWKS = vtSet(t, jwk)
+			v := vtNew(t, cfg)
+			vtRun(t, v, []vtCase{
+				{c.ok + " accepted", ok.Sign(vtClaims()), nil},
+				{c.notOK + " refused", notOK.Sign(vtClaims()), ErrUnknownKey},
+			})
+			kf, err := v.Keyfunc(t.Context(), vtIss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := jwt.NewParser(jwt.WithTimeFunc(func() time.Time { return vtNow }))
+			if _, err := p.Parse(ok.Sign(vtClaims()), kf); err != nil {
+				t.Errorf("Keyfunc, %s: got %v; want the token valid", c.ok, err)
+			}
+			if _, err := p.Parse(notOK.Sign(vtClaims()), kf); err == nil {
+				t.Errorf("Keyfunc, %s: got a valid token; want an error", c.notOK)
+			}
+		})
+	}
+}
+
 // A06.
 func TestRejectsAlgOfAnotherKeyType(t *testing.T) {
 	rs, ec, ed := vtKey("RS256"), vtKey("ES256"), vtKey("EdDSA")
@@ -354,8 +400,11 @@ func TestRequiresHMACKeysOfHashLength(t *testing.T) {
 		{"HS256, 32-byte key", []string{"HS256"}, []map[string]any{oct("a", 32, "")}, true},
 		{"HS256, 16-byte key", []string{"HS256"}, []map[string]any{oct("a", 16, "")}, false},
 		{"HS256, empty key", []string{"HS256"}, []map[string]any{oct("a", 0, "")}, false},
+		// A05: a key without alg serves the first listed HS algorithm it
+		// fits; New refuses a key that fits none.
 		{"HS384, 32-byte key without alg", []string{"HS384"}, []map[string]any{oct("a", 32, ""), good.JWK()}, false},
-		{"HS512, 48-byte key without alg", []string{"HS256", "HS512"}, []map[string]any{oct("a", 48, ""), good.JWK()}, false},
+		{"HS384 and HS512, 40-byte key without alg", []string{"HS384", "HS512"}, []map[string]any{oct("a", 40, "")}, false},
+		{"HS512 and HS256, 48-byte key without alg", []string{"HS512", "HS256"}, []map[string]any{oct("a", 48, ""), good.JWK()}, true},
 		{"HS512, 64-byte key", []string{"HS256", "HS512"}, []map[string]any{oct("a", 64, "")}, true},
 		{"HS256 and HS512, 32-byte HS256 key", []string{"HS256", "HS512"}, []map[string]any{oct("a", 32, "HS256")}, true},
 	} {

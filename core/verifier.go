@@ -57,8 +57,8 @@ type issuerState struct {
 // it ends, remote key sets stop refreshing. Close stops them too.
 //
 // New refuses: no issuers; an issuer with an empty or repeated URL, or with
-// both JWKS and JWKSURL; an unknown algorithm or "none"; HS256/384/512 while a
-// static oct key is shorter than the hash of an algorithm it may be used with;
+// both JWKS and JWKSURL; an unknown algorithm or "none"; a static oct key
+// without alg that is shorter than every listed HS algorithm needs;
 // an issuer without an audience (its own or Config.Audience) unless
 // SkipAudienceCheck is set (and an audience together with
 // SkipAudienceCheck); a TokenUse other than "", "id" or "access"; TokenUse
@@ -100,10 +100,11 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err := v.checkConfig(cfg); err != nil {
 		return nil, err
 	}
-	// rsaAlg is the one algorithm of an RSA key without alg (A05): the first
-	// RSA algorithm of the allowlist; RS256 for the default list (or a list
-	// without RSA algorithms, which refuses every RSA token anyway).
-	rsaAlg := alg.Unknown
+	// order is the allowlist in its order: an RSA or oct key without alg
+	// serves the first algorithm of it that the key fits (A05). For the
+	// default list it stays nil: the key sets take the table's order (RS256
+	// first).
+	var order []alg.ID
 	if len(cfg.Algorithms) == 0 {
 		// The default: every asymmetric algorithm.
 		for _, a := range alg.All() {
@@ -121,9 +122,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			return nil, fmt.Errorf("jwtgate: Config.Algorithms[%d]: unknown algorithm %q", i, name)
 		}
 		v.allowed = v.allowed.With(a)
-		if rsaAlg == alg.Unknown && a.Info().KeyType == alg.KeyTypeRSA {
-			rsaAlg = a
-		}
+		order = append(order, a)
 	}
 	for _, a := range alg.All() {
 		if v.allowed.Has(a) {
@@ -140,7 +139,8 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			JWKSURL:    iss.JWKSURL,
 			JWKS:       bytes.Clone(iss.JWKS),
 			Algorithms: v.allowed,
-			RSAAlg:     rsaAlg,
+			Order:      order,
+			Now:        v.now,
 			HTTPClient: cfg.HTTPClient,
 			Logger:     v.logger,
 		}

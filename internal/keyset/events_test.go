@@ -117,3 +117,29 @@ func TestStatusReportsFetchesAndKeys(t *testing.T) {
 		t.Errorf("static: got %+v", st)
 	}
 }
+
+// Status reports its times by Config.Now, not by the wall clock.
+func TestStatusTimesComeFromConfigNow(t *testing.T) {
+	fixed := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	o := ksOpts(nil)
+	o.Now = func() time.Time { return fixed }
+	static, err := ksStatic(t, ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a")), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := static.Status().LastSuccess; !got.Equal(fixed) {
+		t.Errorf("static, LastSuccess: got %v; want %v", got, fixed)
+	}
+
+	s := testsrv.New(t, testsrv.Status(http.StatusServiceUnavailable))
+	ks := ksRemote(t, s.URL, o)
+	ksEventually(t, "a failed fetch", func() bool { return ks.Status().FetchFailures > 0 })
+	if got := ks.Status().LastFailure; !got.Equal(fixed) {
+		t.Errorf("remote, LastFailure: got %v; want %v", got, fixed)
+	}
+	s.Set(testsrv.JSON(ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))))
+	ksEventually(t, "the set to load", ks.Ready)
+	if got := ks.Status().LastSuccess; !got.Equal(fixed) {
+		t.Errorf("remote, LastSuccess: got %v; want %v", got, fixed)
+	}
+}

@@ -132,7 +132,7 @@ func (ks *Set) fetch(ctx context.Context) fetchResult {
 		return res
 	}
 	var dropped []droppedKey
-	keys, err := parseJWKS(body, parseRules{fetched: true, rsaAlg: ks.opts.RSAAlg}, collect(&dropped))
+	keys, err := parseJWKS(body, parseRules{fetched: true, order: ks.opts.Order}, collect(&dropped))
 	ks.logDropped(dropped)
 	if err != nil {
 		res.err = err

@@ -62,14 +62,18 @@ type Config struct {
 
 	// Algorithms is the verifier's allowlist. Symmetric (kty "oct") keys are
 	// kept, in static sets only, when it holds an HS algorithm; New then
-	// refuses a static oct key shorter than an allowed HS algorithm it may be
-	// used with needs.
+	// refuses a static oct key without alg that no allowed HS algorithm fits.
 	Algorithms alg.Set
 
-	// RSAAlg is the one algorithm an RSA JWK without alg serves (A05): the
-	// first RSA algorithm of the verifier's allowlist, in its order. If
-	// Unknown, RS256.
-	RSAAlg alg.ID
+	// Order is the allowlist in the verifier's order. An RSA or oct JWK
+	// without alg serves one algorithm (A05): the first of Order that its
+	// type and size fit; an RSA key RS256 when Order has no RSA algorithm.
+	// If empty, Algorithms in the table's order.
+	Order []alg.ID
+
+	// Now is the clock of the times Status reports. If nil, time.Now.
+	// Refresh timing does not read it: it runs on the monotonic clock.
+	Now func() time.Time
 
 	HTTPClient *http.Client // lends its Transport; nil: a client of our own, never http.DefaultClient
 	Logger     *slog.Logger // nil: slog.Default()
@@ -112,8 +116,15 @@ func (c *Config) defaults() {
 	if c.maxBody <= 0 {
 		c.maxBody = defaultMaxBody
 	}
-	if c.RSAAlg == alg.Unknown {
-		c.RSAAlg = alg.RS256
+	if len(c.Order) == 0 {
+		for _, a := range alg.All() {
+			if c.Algorithms.Has(a) {
+				c.Order = append(c.Order, a)
+			}
+		}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -174,10 +185,11 @@ func (k *Key) Removed() bool { return k.removed.Load() }
 // New returns the key set of c.Issuer: static when c.JWKS is set, otherwise
 // remote (c.JWKSURL, or OIDC discovery from c.Issuer). It fails only on
 // configuration errors: a bad or non-https URL (http is allowed for loopback
-// hosts), a static set with no usable key or with an oct key too short for
-// an allowed HS algorithm. A remote set that cannot be fetched yet is logged
-// and retried in the background; Key answers ErrUnavailable until a set has
-// loaded once. ctx bounds that background refresh; Close stops it too.
+// hosts), a static set with no usable key or with an oct key without alg too
+// short for every allowed HS algorithm. A remote set that cannot be fetched
+// yet is logged and retried in the background; Key answers ErrUnavailable
+// until a set has loaded once. ctx bounds that background refresh; Close
+// stops it too.
 func New(ctx context.Context, c Config) (*Set, error) {
 	c.defaults()
 	log := c.Logger.With("issuer", c.Issuer)
@@ -185,7 +197,7 @@ func New(ctx context.Context, c Config) (*Set, error) {
 
 	if len(c.JWKS) > 0 {
 		var dropped []droppedKey
-		keys, err := parseJWKS(c.JWKS, parseRules{allowOct: c.allowOct(), rsaAlg: c.RSAAlg}, collect(&dropped))
+		keys, err := parseJWKS(c.JWKS, parseRules{allowOct: c.allowOct(), order: c.Order}, collect(&dropped))
 		ks.logDropped(dropped)
 		if err != nil {
 			return nil, fmt.Errorf("static JWKS: %w", err)
@@ -197,7 +209,7 @@ func New(ctx context.Context, c Config) (*Set, error) {
 			return nil, err
 		}
 		ks.install(keys)
-		ks.loadedAt = time.Now() // not logged: New's success says it
+		ks.loadedAt = c.Now() // not logged: New's success says it
 		return ks, nil
 	}
 
@@ -236,24 +248,19 @@ func New(ctx context.Context, c Config) (*Set, error) {
 	return ks, nil
 }
 
-// checkStaticHMAC refuses a static oct key shorter than the hash of an
-// allowed HS algorithm it may be used with (docs/SECURITY.md A13, RFC 7518
-// §3.2): a key with an alg for that alg only, a key without one for every
-// allowed HS algorithm.
+// checkStaticHMAC refuses a static oct key without alg that no allowed HS
+// algorithm fits (docs/SECURITY.md A05, A13; RFC 7518 §3.2): parseJWK bound it
+// to none. (An oct key whose alg it is too short for is dropped by parseJWK.)
 func checkStaticHMAC(keys map[string]keyEntry, allowed alg.Set) error {
 	for _, e := range keys {
 		secret, ok := e.key.Public.([]byte)
-		if !ok {
+		if !ok || e.algs != 0 {
 			continue
 		}
-		for _, a := range []alg.ID{alg.HS256, alg.HS384, alg.HS512} {
-			in := a.Info()
-			if !allowed.Has(a) || (e.key.alg != "" && e.key.alg != in.Name) {
-				continue
-			}
-			if len(secret)*8 < in.MinKeyBits {
-				return fmt.Errorf("static oct key %q is shorter than %s needs (%d bytes)",
-					e.key.kid, in.Name, in.MinKeyBits/8)
+		for _, a := range []alg.ID{alg.HS256, alg.HS384, alg.HS512} { // shortest need first
+			if in := a.Info(); allowed.Has(a) {
+				return fmt.Errorf("static oct key %q has no alg and is shorter than every allowed HS algorithm needs (%d bytes; %s needs %d)",
+					e.key.kid, len(secret), in.Name, in.MinKeyBits/8)
 			}
 		}
 	}

@@ -90,7 +90,7 @@ func TestKeySetFilter(t *testing.T) {
 				raw = ksSet(c.member)
 			}
 			var dropped []droppedKey
-			keys, err := parseJWKS(raw, parseRules{fetched: true, rsaAlg: alg.RS256}, func(d droppedKey) { dropped = append(dropped, d) })
+			keys, err := parseJWKS(raw, parseRules{fetched: true}, func(d droppedKey) { dropped = append(dropped, d) })
 			if c.reason == "" {
 				if err != nil || len(keys) != 1 || len(dropped) != 0 {
 					t.Fatalf("got keys %d, err %v, dropped %v; want the member kept", len(keys), err, dropped)
@@ -172,7 +172,8 @@ func TestDropsPrivateKeysWithoutLoggingThem(t *testing.T) {
 }
 
 // J18, A13: kty oct only in static sets, only when HS* is allowed, only with
-// at least 32 bytes, and usable only with the HS algorithms its length allows.
+// at least 32 bytes, and usable only with the HS algorithm its alg names or,
+// without one, the first allowed HS algorithm its length reaches (A05).
 func TestKeepsOctKeysOnlyInStaticSetsForHS(t *testing.T) {
 	k32 := ksM("kty", "oct", "kid", "h32", "k", ksB64(make32(32)))
 	k64 := ksM("kty", "oct", "kid", "h64", "k", ksB64(make32(64)))
@@ -191,7 +192,8 @@ func TestKeepsOctKeysOnlyInStaticSetsForHS(t *testing.T) {
 	}
 
 	o := ksOpts(nil)
-	o.Algorithms = alg.Set(0).With(alg.HS256)
+	o.Algorithms = alg.Set(0).With(alg.HS256).With(alg.HS512)
+	o.Order = []alg.ID{alg.HS512, alg.HS256}
 	ks, err = ksStatic(t, ksSet(k32, k64, k16, ksWith(k64, "kid", "h64-384", "alg", "HS384")), o)
 	if err != nil {
 		t.Fatal(err)
@@ -202,22 +204,26 @@ func TestKeepsOctKeysOnlyInStaticSetsForHS(t *testing.T) {
 	ksWantErr(t, ks, "h32", "HS384", ErrUnknownKey) // 32 bytes are too short for HS384
 	ksWantErr(t, ks, "h32", "RS256", ErrUnknownKey) // never for an asymmetric alg
 	ksMustKey(t, ks, "h64", "HS512")
+	ksWantErr(t, ks, "h64", "HS256", ErrUnknownKey) // HS512 comes first in Order
 	ksWantErr(t, ks, "h16", "HS256", ErrUnknownKey)
 	ksMustKey(t, ks, "h64-384", "HS384")
 	ksWantErr(t, ks, "h64-384", "HS512", ErrUnknownKey) // JWK alg binds the key
 
-	// A13: with HS384 allowed, a static oct key without alg must be long
-	// enough for it; a key bound to HS256 need not be.
-	o.Algorithms = o.Algorithms.With(alg.HS384)
-	if _, err := ksStatic(t, ksSet(k64, k32), o); err == nil || !strings.Contains(err.Error(), "shorter than HS384") {
-		t.Errorf("32-byte key without alg, HS384 allowed: got %v; want a configuration error", err)
+	// A13: a static oct key without alg that no allowed HS algorithm fits is
+	// a configuration error; a key bound by its alg to HS256 is not, though
+	// HS384 is allowed.
+	o = ksOpts(nil)
+	o.Algorithms = alg.Set(0).With(alg.HS384).With(alg.HS512)
+	if _, err := ksStatic(t, ksSet(k64, k32), o); err == nil ||
+		!strings.Contains(err.Error(), `"h32" has no alg`) || !strings.Contains(err.Error(), "HS384 needs 48") {
+		t.Errorf("32-byte key without alg, HS384 and HS512 allowed: got %v; want a configuration error", err)
 	}
 	if _, err := ksStatic(t, ksSet(k64, ksWith(k32, "alg", "HS256")), o); err != nil {
 		t.Errorf("32-byte key bound to HS256, HS384 allowed: got %v; want it accepted", err)
 	}
 
 	// Remote sets never hold oct keys, whatever the allowlist says.
-	keys, err := parseJWKS(ksSet(k32), parseRules{fetched: true, allowOct: true, rsaAlg: alg.RS256}, func(droppedKey) {})
+	keys, err := parseJWKS(ksSet(k32), parseRules{fetched: true, allowOct: true, order: []alg.ID{alg.HS256}}, func(droppedKey) {})
 	if keys != nil || !errors.Is(err, errEmptyKeySet) {
 		t.Errorf("got %v, %v; want the oct key dropped from a remote set", keys, err)
 	}
@@ -289,34 +295,47 @@ func TestKeySetAlgBinding(t *testing.T) {
 	}
 }
 
-// A05: an RSA JWK without alg serves exactly one algorithm, the RSA algorithm
-// the verifier names (the first RSA one of its allowlist), in the set and in
-// the JWK that Keyfunc hands to golang-jwt.
-func TestRSAKeyWithoutAlgServesOnlyTheConfiguredRSAAlgorithm(t *testing.T) {
-	jwks := ksSet(ksWith(ksRSAJWK(ksRSAPub("rsaA"), "rsa"), "alg", nil))
+// A05: an RSA or oct JWK without alg serves exactly one algorithm, the first
+// of Order (Algorithms in the table's order when empty) that the key fits,
+// in the set and in the JWK that Keyfunc hands to golang-jwt.
+func TestKeyWithoutAlgServesTheFirstAlgorithmItFits(t *testing.T) {
+	rsaKey := ksWith(ksRSAJWK(ksRSAPub("rsaA"), "k"), "alg", nil)
+	oct := func(n int) map[string]any { return ksM("kty", "oct", "kid", "k", "k", ksB64(make32(n))) }
+	hs := alg.Set(0).With(alg.HS256).With(alg.HS384).With(alg.HS512)
 	for _, c := range []struct {
-		rsaAlg    alg.ID
+		name      string
+		jwk       map[string]any
+		allowed   alg.Set
+		order     []alg.ID
 		ok, notOK string
 	}{
-		{alg.Unknown, "RS256", "PS256"},
-		{alg.RS256, "RS256", "PS256"},
-		{alg.PS256, "PS256", "RS256"},
-		{alg.RS512, "RS512", "RS256"},
+		{"RSA, no Order", rsaKey, 0, nil, "RS256", "PS256"},
+		{"RSA, RS256 first", rsaKey, 0, []alg.ID{alg.ES256, alg.RS256, alg.PS256}, "RS256", "PS256"},
+		{"RSA, PS256 first", rsaKey, 0, []alg.ID{alg.PS256, alg.RS256}, "PS256", "RS256"},
+		{"RSA, RS512 first", rsaKey, 0, []alg.ID{alg.RS512, alg.RS256}, "RS512", "RS256"},
+		{"RSA, no RSA algorithm", rsaKey, 0, []alg.ID{alg.ES256}, "RS256", "PS256"},
+		{"oct 64, table order", oct(64), hs, nil, "HS256", "HS512"},
+		{"oct 64, HS512 first", oct(64), hs, []alg.ID{alg.HS512, alg.HS256}, "HS512", "HS256"},
+		{"oct 64, HS256 first", oct(64), hs, []alg.ID{alg.HS256, alg.HS512}, "HS256", "HS512"},
+		{"oct 64, HS384 after an RSA one", oct(64), hs, []alg.ID{alg.RS256, alg.HS384, alg.HS256}, "HS384", "HS256"},
+		{"oct 32, HS512 first", oct(32), hs, []alg.ID{alg.HS512, alg.HS256}, "HS256", "HS512"},
+		{"oct 48, HS512 first", oct(48), hs, []alg.ID{alg.HS512, alg.HS384, alg.HS256}, "HS384", "HS256"},
 	} {
 		o := ksOpts(nil)
-		o.RSAAlg = c.rsaAlg
-		ks, err := ksStatic(t, jwks, o)
+		o.Algorithms, o.Order = c.allowed, c.order
+		ks, err := ksStatic(t, ksSet(c.jwk), o)
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("%s: got %v; want the set", c.name, err)
+			continue
 		}
-		ksMustKey(t, ks, "rsa", c.ok)
-		ksWantErr(t, ks, "rsa", c.notOK, ErrUnknownKey)
-		jwk, err := keySetStorage{ks: ks}.KeyRead(t.Context(), "rsa")
+		ksMustKey(t, ks, "k", c.ok)
+		ksWantErr(t, ks, "k", c.notOK, ErrUnknownKey)
+		jwk, err := keySetStorage{ks: ks}.KeyRead(t.Context(), "k")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := string(jwk.Marshal().ALG); got != c.ok {
-			t.Errorf("RSAAlg %v: keyfunc JWK alg: got %q; want %q", c.rsaAlg, got, c.ok)
+			t.Errorf("%s: keyfunc JWK alg: got %q; want %q", c.name, got, c.ok)
 		}
 	}
 }

@@ -46,9 +46,9 @@ type droppedKey struct {
 
 // parseRules are the rules a JWK Set is parsed by.
 type parseRules struct {
-	fetched  bool   // a fetched set: no kty "oct" ever
-	allowOct bool   // (static sets only) kty "oct" keys of at least 32 bytes are kept
-	rsaAlg   alg.ID // the one algorithm of an RSA key without alg (A05)
+	fetched  bool     // a fetched set: no kty "oct" ever
+	allowOct bool     // (static sets only) kty "oct" keys of at least 32 bytes are kept
+	order    []alg.ID // the allowlist in its order: picks the algorithm of a key without alg (A05)
 }
 
 // parseJWKS parses a JWK Set document and keeps every usable verification
@@ -112,16 +112,22 @@ func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) 
 	}
 
 	// A05/A06: a JWK alg binds the key to exactly that algorithm, which must
-	// fit the key type. An RSA key without alg serves one algorithm too: the
-	// first RSA algorithm of the allowlist. (EC and Ed25519 keys serve one
-	// algorithm by their curve already.)
+	// fit the key type. An RSA or oct key without alg serves one algorithm
+	// too: the first of the allowlist, in its order, that the key fits.
+	// (EC and Ed25519 keys serve one algorithm by their curve already.)
 	jwkAlg := string(m.ALG)
-	if m.ALG == "" && m.KTY == jwkset.KtyRSA {
-		if !algs.Has(rules.rsaAlg) {
-			return keyEntry{}, kid, "RSA key without alg is too short for " + rules.rsaAlg.String()
+	if m.ALG == "" && (m.KTY == jwkset.KtyRSA || m.KTY == jwkset.KtyOct) {
+		a := firstFit(rules.order, algs)
+		if a == alg.Unknown && m.KTY == jwkset.KtyRSA {
+			// No RSA algorithm is allowed (every RSA key that is kept fits
+			// them all): RS256, which no token may then use.
+			a = alg.RS256
 		}
+		// An oct key no allowed HS algorithm fits serves none (Unknown):
+		// New refuses the static set that holds it (checkStaticHMAC).
+		algs = alg.Set(0).With(a)
 		// The jwkset form names it too, so that keyfunc binds it as well.
-		m.ALG = jwkset.ALG(rules.rsaAlg.String())
+		m.ALG = jwkset.ALG(a.String())
 	}
 	if m.ALG != "" {
 		a := alg.Lookup(string(m.ALG))
@@ -155,6 +161,18 @@ func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) 
 		algs: algs,
 		jwk:  jwk,
 	}, kid, ""
+}
+
+// firstFit returns the algorithm a key without alg serves (A05): the first of
+// order that the key fits (fits, from keyAlgs, holds only algorithms of the
+// key's type that its size reaches), or Unknown when none is.
+func firstFit(order []alg.ID, fits alg.Set) alg.ID {
+	for _, a := range order {
+		if fits.Has(a) {
+			return a
+		}
+	}
+	return alg.Unknown
 }
 
 // usableForVerify returns why m may not verify signatures, or "": it holds

@@ -31,6 +31,7 @@ func (ks *Set) run(f *keyFlight) {
 	if res.err == nil {
 		ks.install(res.keys)
 	}
+	now := ks.opts.Now() // what Status reports; the caller's clock, read outside the lock
 
 	ks.mu.Lock()
 	f.err, f.maxAge, f.retryAfter = res.err, res.maxAge, res.retryAfter
@@ -39,7 +40,6 @@ func (ks *Set) run(f *keyFlight) {
 			r.notBefore = nb
 		}
 	}
-	now := time.Now()
 	r.shownURL = res.url
 	if res.err != nil {
 		r.failures++
