@@ -33,8 +33,11 @@ type Claims struct {
 }
 
 // HasScope reports whether s is one of the token's scopes. Scopes compare
-// exactly: no prefix, substring or case folding.
+// exactly: no prefix, substring or case folding. Nil claims have no scope.
 func (c *Claims) HasScope(s string) bool {
+	if c == nil {
+		return false
+	}
 	for _, x := range c.Scopes {
 		if x == s {
 			return true

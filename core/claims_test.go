@@ -527,3 +527,31 @@ func mustECKey(t *testing.T) *ecdsa.PrivateKey {
 	}
 	return k
 }
+
+// B07: a Config.Policies refusal with a plain error of its own is 403
+// insufficient_scope, on a cache miss and on a hit alike.
+func TestConfigPolicyPlainErrorIsInsufficientScope(t *testing.T) {
+	k := vtKey("ES256")
+	denied := errors.New("tenant suspended")
+	cfg := vtConfig(k)
+	cfg.Policies = []Policy{func(_ context.Context, c *Claims) error {
+		if c.Subject == "suspended" {
+			return denied
+		}
+		return nil
+	}}
+	v := vtNew(t, cfg)
+	tok := k.Sign(vtClaims("sub", "suspended"))
+	for _, round := range []string{"miss", "hit"} {
+		c, err := v.Verify(context.Background(), tok)
+		if c != nil || !errors.Is(err, ErrInsufficientScope) || !errors.Is(err, denied) || errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: got %v, %v; want no claims and an error matching ErrInsufficientScope and the policy's own", round, c, err)
+		}
+		if status, _ := Challenge(err, ""); status != 403 {
+			t.Errorf("%s: status %d; want %d", round, status, 403)
+		}
+	}
+	if _, err := v.Verify(context.Background(), k.Sign(vtClaims())); err != nil {
+		t.Errorf("another subject: got %v; want nil", err)
+	}
+}

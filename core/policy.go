@@ -2,20 +2,29 @@ package core
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 )
 
-// Policy decides whether verified claims may proceed. A refusal should wrap
-// ErrInsufficientScope (see ScopeError), so that it maps to 403; any other
-// error is answered as an invalid token.
+// Policy decides whether verified claims may proceed. Any refusal is
+// answered 403 insufficient_scope: Authorize (which Verify and the adapters'
+// Require run policies through) makes a plain error match
+// ErrInsufficientScope, keeping the policy's own error in the chain. A
+// refusal that already matches one of the package's errors keeps its answer:
+// a policy that finds the token revoked (a deny list keyed by jti) may wrap
+// ErrInvalidToken for 401 invalid_token, one whose store is unreachable
+// ErrKeysUnavailable for 503. A *ScopeError names the missing scopes in the
+// answer's scope attribute.
 type Policy func(ctx context.Context, c *Claims) error
 
-// Authorize runs policies on c in order and returns the first refusal. A nil
-// c (no verified claims) gives ErrMissingToken. A nil policy refuses (it
-// gives ErrInsufficientScope), so that a forgotten value fails closed.
+// Authorize runs policies on c in order and returns the first refusal, which
+// matches ErrInsufficientScope unless it already matches another error of
+// this package (see Policy). A nil c (no verified claims) gives
+// ErrMissingToken. A nil policy refuses (it gives ErrInsufficientScope), so
+// that a forgotten value fails closed.
 func Authorize(ctx context.Context, c *Claims, policies ...Policy) error {
 	if c == nil {
 		return ErrMissingToken
@@ -25,11 +34,27 @@ func Authorize(ctx context.Context, c *Claims, policies ...Policy) error {
 			return errNilPolicy
 		}
 		if err := p(ctx, c); err != nil {
-			return err
+			return policyRefusal(err)
 		}
 	}
 	return nil
 }
+
+// policyRefusal returns err when it already matches one of the package's
+// errors (so that it keeps its answer), and otherwise err wrapped so that it
+// also matches ErrInsufficientScope: a policy that refuses is 403.
+func policyRefusal(err error) error {
+	if classify(err) != classGeneric || errors.Is(err, ErrInvalidToken) {
+		return err
+	}
+	return &refusedError{err}
+}
+
+// refusedError is a policy's own error, made to match ErrInsufficientScope.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string   { return ErrInsufficientScope.Error() + ": " + e.err.Error() }
+func (e *refusedError) Unwrap() []error { return []error{ErrInsufficientScope, e.err} }
 
 // ScopeError is the refusal of a scope policy (RequireScopes,
 // RequireAnyScope). It matches ErrInsufficientScope with errors.Is, and
@@ -59,11 +84,15 @@ var errNilPolicy error = &policyError{"nil policy"}
 
 // RequireScopes returns a Policy that requires all of scopes (the token's
 // scope claim, Claims.Scopes). With no scopes it allows every verified token.
-// A refusal is a *ScopeError listing all of scopes.
+// A refusal is a *ScopeError listing all of scopes. Like every policy of this
+// package, it refuses nil claims.
 func RequireScopes(scopes ...string) Policy {
 	scopes = slices.Clone(scopes)
 	refusal := &ScopeError{Scopes: scopes}
 	return func(_ context.Context, c *Claims) error {
+		if c == nil {
+			return refusal
+		}
 		for _, s := range scopes {
 			if !c.HasScope(s) {
 				return refusal
@@ -97,6 +126,9 @@ func RequireGroups(groups ...string) Policy {
 	groups = slices.Clone(groups)
 	refusal := &policyError{"requires group " + strings.Join(groups, " or ")}
 	return func(_ context.Context, c *Claims) error {
+		if c == nil {
+			return refusal
+		}
 		for _, g := range groups {
 			if slices.Contains(c.Groups, g) {
 				return nil
@@ -114,7 +146,7 @@ func RequireGroups(groups ...string) Policy {
 func RequireTokenUse(use string) Policy {
 	refusal := &policyError{"requires token_use " + use}
 	return func(_ context.Context, c *Claims) error {
-		if use == "" || c.TokenUse != use {
+		if use == "" || c == nil || c.TokenUse != use {
 			return refusal
 		}
 		return nil

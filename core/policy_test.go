@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -95,6 +96,68 @@ func TestAuthorize(t *testing.T) {
 	}
 	if err := Authorize(ctx, c, nil); !errors.Is(err, ErrInsufficientScope) {
 		t.Errorf("nil policy: got %v; want ErrInsufficientScope", err)
+	}
+}
+
+func TestPoliciesRefuseNilClaims(t *testing.T) {
+	ps := map[string]Policy{
+		"RequireScopes":         RequireScopes("read"),
+		"RequireScopes of none": RequireScopes(),
+		"RequireAnyScope":       RequireAnyScope("read"),
+		"RequireGroups":         RequireGroups("staff"),
+		"RequireTokenUse":       RequireTokenUse("access"),
+	}
+	for name, p := range ps {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("got a panic %v; want a refusal", r)
+				}
+			}()
+			if err := p(context.Background(), nil); !errors.Is(err, ErrInsufficientScope) {
+				t.Errorf("got %v; want ErrInsufficientScope", err)
+			}
+		})
+	}
+	var c *Claims
+	if c.HasScope("read") {
+		t.Errorf("nil claims HasScope = true; want false")
+	}
+}
+
+func TestAuthorizeOwnPolicyRefusal(t *testing.T) {
+	ctx := context.Background()
+	c := &Claims{Subject: "alice"}
+	denied := errors.New("tenant suspended")
+	revoked := fmt.Errorf("%w: jti on the deny list", ErrInvalidToken)
+	unreachable := fmt.Errorf("%w: deny list unreachable", ErrKeysUnavailable)
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		is     []error
+	}{
+		{"plain error is 403", denied, 403, []error{ErrInsufficientScope, denied}},
+		{"wrapped ErrInsufficientScope stays", fmt.Errorf("%w: no", ErrInsufficientScope), 403, []error{ErrInsufficientScope}},
+		{"ErrInvalidToken stays 401", revoked, 401, []error{ErrInvalidToken}},
+		{"ErrKeysUnavailable stays 503", unreachable, 503, []error{ErrKeysUnavailable}},
+		{"deadline stays 503", context.DeadlineExceeded, 503, []error{context.DeadlineExceeded}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Authorize(ctx, c, func(context.Context, *Claims) error { return tt.err })
+			for _, want := range tt.is {
+				if !errors.Is(err, want) {
+					t.Errorf("got %v; want it to match %v", err, want)
+				}
+			}
+			if status, _ := Challenge(err, ""); status != tt.status {
+				t.Errorf("status %d; want %d", status, tt.status)
+			}
+		})
+	}
+	if err := Authorize(ctx, c, func(context.Context, *Claims) error { return denied }); errors.Is(err, ErrInvalidToken) {
+		t.Errorf("got %v matching ErrInvalidToken; want a policy refusal only", err)
 	}
 }
 
