@@ -407,6 +407,10 @@ func TestRequiresHMACKeysOfHashLength(t *testing.T) {
 		{"HS512 and HS256, 48-byte key without alg", []string{"HS512", "HS256"}, []map[string]any{oct("a", 48, ""), good.JWK()}, true},
 		{"HS512, 64-byte key", []string{"HS256", "HS512"}, []map[string]any{oct("a", 64, "")}, true},
 		{"HS256 and HS512, 32-byte HS256 key", []string{"HS256", "HS512"}, []map[string]any{oct("a", 32, "HS256")}, true},
+		// Too short for HMAC at all, or for the alg it names: refused at
+		// configuration time, though the set holds a usable key too.
+		{"HS256, 16-byte key beside a good one", []string{"HS256"}, []map[string]any{oct("a", 16, ""), good.JWK()}, false},
+		{"HS256 and HS512, 32-byte HS512 key beside a good one", []string{"HS256", "HS512"}, []map[string]any{oct("a", 32, "HS512"), good.JWK()}, false},
 	} {
 		cfg := vtConfig()
 		cfg.Algorithms = c.algs

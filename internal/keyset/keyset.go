@@ -185,8 +185,9 @@ func (k *Key) Removed() bool { return k.removed.Load() }
 // New returns the key set of c.Issuer: static when c.JWKS is set, otherwise
 // remote (c.JWKSURL, or OIDC discovery from c.Issuer). It fails only on
 // configuration errors: a bad or non-https URL (http is allowed for loopback
-// hosts), a static set with no usable key or with an oct key without alg too
-// short for every allowed HS algorithm. A remote set that cannot be fetched
+// hosts), a static set with no usable key, or with an oct key shorter than 32
+// bytes, than its alg needs, or (without alg) than every allowed HS algorithm
+// needs. A remote set that cannot be fetched
 // yet is logged and retried in the background; Key answers ErrUnavailable
 // until a set has loaded once. ctx bounds that background refresh; Close
 // stops it too.
@@ -201,6 +202,11 @@ func New(ctx context.Context, c Config) (*Set, error) {
 		ks.logDropped(dropped)
 		if err != nil {
 			return nil, fmt.Errorf("static JWKS: %w", err)
+		}
+		for _, d := range dropped {
+			if strings.HasPrefix(d.reason, weakSecret) {
+				return nil, fmt.Errorf("static JWKS: key %q: %s: an HMAC secret must be at least as long as its hash output (RFC 7518 §3.2)", d.kid, d.reason)
+			}
 		}
 		if err := checkStaticHMAC(keys, c.Algorithms); err != nil {
 			return nil, err

@@ -37,6 +37,11 @@ type keyEntry struct {
 // errEmptyKeySet is returned for a JWK Set document that yields no usable key.
 var errEmptyKeySet = errors.New("JWK set holds no usable key")
 
+// weakSecret begins the reason a symmetric key too short for HMAC is dropped
+// with: shorter than 32 bytes, or than its alg's hash output. New refuses a
+// static set that holds one (docs/SECURITY.md A13) instead of dropping it.
+const weakSecret = "symmetric key shorter than "
+
 // droppedKey reports one JWK that was not taken into a set, and why. It
 // carries the kid and the reason only, never key material.
 type droppedKey struct {
@@ -132,6 +137,9 @@ func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) 
 	if m.ALG != "" {
 		a := alg.Lookup(string(m.ALG))
 		if !algs.Has(a) {
+			if m.KTY == jwkset.KtyOct && a.Info().KeyType == alg.KeyTypeOct {
+				return keyEntry{}, kid, fmt.Sprintf("%s%s needs (%d bytes)", weakSecret, a, a.Info().MinKeyBits/8)
+			}
 			return keyEntry{}, kid, "alg does not fit the key"
 		}
 		algs = alg.Set(0).With(a)
@@ -258,7 +266,7 @@ func keyAlgs(m *jwkset.JWKMarshal, fetched, allowOct bool) (algs alg.Set, privat
 		}
 		k, err := jwkB64(m.K)
 		if err != nil || len(k) < jwkMinOctLen {
-			return 0, false, "symmetric key shorter than 32 bytes"
+			return 0, false, weakSecret + "32 bytes"
 		}
 		algs = alg.ForKey(alg.KeyTypeOct, "", len(k)*8)
 		private = true
