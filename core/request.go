@@ -214,8 +214,9 @@ func bareToken(authorization []string) (string, error) {
 // seen.
 //
 //   - No value, or only empty values: ErrMissingToken.
-//   - More than one (non-empty) value: ErrInvalidRequest, since Authorization
-//     is not a list-valued field.
+//   - More than one value, when not all of them are empty (an empty second
+//     header next to Bearer credentials included): ErrInvalidRequest, since
+//     Authorization is not a list-valued field.
 //   - A scheme other than Bearer (Basic, Digest, …): ErrMissingToken, meaning
 //     "no Bearer credentials".
 //   - "Bearer", matched case-insensitively, then one or more spaces, then a

@@ -43,7 +43,8 @@
 // read only when WithCookie names it, a query parameter only when
 // WithQueryToken names it (RFC 6750 §2.3: for WebSockets, with its risks),
 // and a token without the "Bearer" scheme only with WithBareToken. A token
-// in two places is refused with 400 invalid_request.//
+// in two places is refused with 400 invalid_request.
+//
 // WithContextKey("user") also puts the claims in the Echo context, for
 // handlers that read c.Get("user").
 package echojwt

@@ -37,7 +37,8 @@
 // read only when WithCookie names it, a query parameter only when
 // WithQueryToken names it (RFC 6750 §2.3: for WebSockets, with its risks),
 // and a token without the "Bearer" scheme only with WithBareToken. A token
-// in two places is refused with 400 invalid_request.//
+// in two places is refused with 400 invalid_request.
+//
 // net/http has no per-request store besides the request context, so the
 // claims live there only (core.FromContext, Claims); the other adapters'
 // WithContextKey has no net/http counterpart.
