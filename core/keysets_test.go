@@ -145,3 +145,41 @@ func TestKeySetStatusTimesComeFromConfigNow(t *testing.T) {
 		t.Errorf("remote set, LastSuccess: got %v; want %v", got, vtNow)
 	}
 }
+
+// TestVerifyAfterClose: after Close a Verifier answers from the keys it
+// holds (a request in flight during shutdown is still served), never
+// fetches again (an unknown kid stays unknown, though the server now has
+// the key), and a second Close is harmless.
+func TestVerifyAfterClose(t *testing.T) {
+	a, b := vtKey("ES256"), vtKey("EdDSA")
+	srv := testsrv.New(t, testsrv.JSON(jwttest.JWKS(a)))
+	cfg := vtConfig()
+	cfg.Issuers = []Issuer{{URL: vtIss, JWKSURL: srv.URL}}
+	v := vtNew(t, cfg)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, a.Sign(vtClaims())); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := v.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if c, err := v.Verify(ctx, a.Sign(vtClaims("sub", "after-close"))); err != nil || c.Subject != "after-close" {
+		t.Errorf("a held key after Close: got %+v, %v; want the claims", c, err)
+	}
+	srv.Set(testsrv.JSON(jwttest.JWKS(a, b)))
+	if _, err := v.Verify(ctx, b.Sign(vtClaims())); err == nil {
+		t.Error("a key published after Close: got no error; want the token refused (no fetch)")
+	}
+
+	// A set that never loaded answers ErrKeysUnavailable after Close.
+	down := testsrv.New(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", http.StatusInternalServerError) })
+	cfg.Issuers = []Issuer{{URL: vtIss, JWKSURL: down.URL}}
+	v2 := vtNew(t, cfg)
+	v2.Close()
+	if _, err := v2.Verify(ctx, a.Sign(vtClaims())); !errors.Is(err, ErrKeysUnavailable) {
+		t.Errorf("a set never loaded, after Close: got %v; want ErrKeysUnavailable", err)
+	}
+}

@@ -590,8 +590,11 @@ func audienceOK(audience []string, c *Claims, hasAud bool) bool {
 }
 
 // Close stops background work (remote key set refreshes). It is idempotent
-// and always returns nil. Verify should not be called after Close: a remote
-// key set no longer refreshes then.
+// and always returns nil. Requests still in flight when it is called (or
+// made after it) are answered from the keys the sets hold at that moment:
+// a key set never refreshes again, so an unknown kid then stays unknown and
+// a set that had not loaded yet answers ErrKeysUnavailable. Close a Verifier
+// once the server that uses it has shut down.
 func (v *Verifier) Close() error {
 	if v == nil {
 		return nil
