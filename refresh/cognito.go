@@ -96,14 +96,14 @@ func NewCognitoExchanger(cfg CognitoConfig) (*CognitoExchanger, error) {
 }
 
 // apiClient is the client for Cognito API calls: hc's Transport (or
-// http.DefaultTransport) and no redirects.
+// http.DefaultTransport), no redirects, answers capped at 1 MiB.
 func apiClient(hc *http.Client) *http.Client {
 	var rt http.RoundTripper = http.DefaultTransport
 	if hc != nil && hc.Transport != nil {
 		rt = hc.Transport
 	}
 	return &http.Client{
-		Transport:     rt,
+		Transport:     &tokenTransport{base: rt, anyType: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
@@ -219,6 +219,10 @@ func (x *CognitoExchanger) username(cur *Tokens) string {
 // classifyCognito maps an SDK error to an *ExchangeError. The exception
 // message goes to Description only.
 func classifyCognito(err error, now time.Time, secrets []string) error {
+	var te *tokenResponseError
+	if errors.As(err, &te) {
+		return &ExchangeError{Kind: ErrInvalidResponse, StatusCode: te.status, Err: te}
+	}
 	xe := &ExchangeError{}
 	var hs interface {
 		HTTPStatusCode() int
@@ -234,10 +238,16 @@ func classifyCognito(err error, now time.Time, secrets []string) error {
 	if errors.As(err, &ae) && ae.ErrorCode() != "" && ae.ErrorCode() != "UnknownError" {
 		xe.Code = cognitoCode(ae.ErrorCode())
 		xe.Description = scrub(ae.ErrorMessage(), secrets...)
-		xe.Kind = cognitoKind(xe.Code, xe.StatusCode)
+		xe.Kind = cognitoKind(xe.Code, ae.ErrorMessage(), xe.StatusCode)
 		return xe
 	}
 	switch {
+	case xe.StatusCode >= 200 && xe.StatusCode < 300:
+		// A success status whose body the SDK could not read (HTML, cut-off
+		// JSON): the refresh token may already be rotated, so this is not
+		// retried at once. The SDK's text is not kept.
+		xe.Kind = ErrInvalidResponse
+		xe.Err = errors.New("the answer could not be read as a Cognito response")
 	case xe.StatusCode >= 300 && xe.StatusCode < 400:
 		xe.Kind = ErrMisconfigured
 		xe.Err = errors.New("endpoint redirected; redirects are not followed")
@@ -263,9 +273,19 @@ func cognitoCode(c string) string {
 	return c
 }
 
-func cognitoKind(code string, status int) error {
+// cognitoKind classifies a Cognito exception. NotAuthorizedException also
+// means a wrong, missing or unexpected client secret ("Unable to verify
+// secret hash for client …", "Client … is configured for secret but secret
+// was not received"): Cognito has no other code for it, so its message is
+// read, and such an answer is a configuration error that keeps the tokens.
+func cognitoKind(code, message string, status int) error {
 	switch code {
-	case "NotAuthorizedException", "RefreshTokenReuseException", "UserNotFoundException",
+	case "NotAuthorizedException":
+		if strings.Contains(strings.ToLower(message), "secret") {
+			return ErrMisconfigured
+		}
+		return ErrReauthenticate
+	case "RefreshTokenReuseException", "UserNotFoundException",
 		"PasswordResetRequiredException", "UserNotConfirmedException":
 		return ErrReauthenticate
 	case "TooManyRequestsException", "InternalErrorException", "UnexpectedLambdaException",

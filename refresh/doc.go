@@ -69,7 +69,9 @@
 //     RefreshTokenReuseException, UserNotFoundException, …) is final: no
 //     retry, the tokens are dropped from memory and from the Store, and every
 //     waiter and every later call gets ErrReauthenticate until SetTokens.
-//     invalid_client and friends give ErrMisconfigured, also without retry.
+//     invalid_client and friends give ErrMisconfigured, also without retry,
+//     and keep the tokens; so does a Cognito NotAuthorizedException about
+//     the client secret ("Unable to verify secret hash …").
 //   - 5xx, 429, timeouts and connection errors are retried a few times with
 //     exponential backoff and jitter; a Retry-After ends the attempt at once
 //     and no new attempt is made before it (bounded by WithBackoff's max).
@@ -118,9 +120,11 @@
 // WithHosts names that http:// origin, and never across a redirect to
 // another origin (another host, port or scheme: https to http loses it).
 // JSON is the one encoding of Tokens that carries the token values (for
-// FileStore). Token endpoint redirects are
+// FileStore). The token endpoint (and the Cognito endpoint) must be https,
+// except on loopback hosts. Token endpoint redirects are
 // not followed, since a 307 would re-send the refresh token and the client
-// secret to another host, and answers are capped at 1 MiB.
+// secret to another host, and answers are capped at 1 MiB (the Cognito API's
+// too).
 //
 // A Source does NOT verify the tokens it receives: the API that accepts them
 // does (see package core).

@@ -41,6 +41,11 @@ type OAuth2Exchanger struct {
 // RFC 6749 §2.3.1 makes mandatory for servers. Set AuthStyleInParams for a
 // confidential client that must use client_secret_post.
 //
+// The token URL must be https, except for loopback hosts (localhost,
+// 127.0.0.0/8, ::1): the refresh token and the client secret never travel
+// in clear text over the network. Any other URL makes every exchange fail
+// with ErrMisconfigured before anything is sent.
+//
 // The exchange never follows redirects, rejects answers over 1 MiB and
 // success answers that are not JSON or form-encoded, and maps errors:
 // invalid_grant → ErrReauthenticate; invalid_client, unauthorized_client,
@@ -70,6 +75,23 @@ func NewOAuth2Exchanger(cfg *oauth2.Config) *OAuth2Exchanger {
 	return x
 }
 
+// checkTokenURL refuses a token URL that is missing, not absolute, or plain
+// http to a host that is not loopback. The error never quotes the URL, which
+// may carry credentials.
+func checkTokenURL(raw string) error {
+	if raw == "" {
+		return errors.New("no token URL")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("the token URL is not an absolute URL")
+	}
+	if !strings.EqualFold(u.Scheme, "https") && !(strings.EqualFold(u.Scheme, "http") && httpx.IsLoopbackHost(u.Hostname())) {
+		return errors.New("the token URL must be https (http only for loopback hosts)")
+	}
+	return nil
+}
+
 // tokenClient is the client for token endpoint requests: hc's Transport (or
 // http.DefaultTransport), no redirects, capped and checked answers.
 func tokenClient(hc *http.Client) *http.Client {
@@ -93,8 +115,8 @@ func (x *OAuth2Exchanger) Exchange(ctx context.Context, refreshToken string) (*T
 // grant_type=refresh_token for r.Current.RefreshToken; expires_in is
 // measured from r.Now when the answer arrives.
 func (x *OAuth2Exchanger) ExchangeRequest(ctx context.Context, r Request) (*Tokens, error) {
-	if x.cfg.Endpoint.TokenURL == "" {
-		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: errors.New("no token URL")}
+	if err := checkTokenURL(x.cfg.Endpoint.TokenURL); err != nil {
+		return nil, &ExchangeError{Kind: ErrMisconfigured, Err: err}
 	}
 	if r.Current == nil || r.Current.RefreshToken == "" {
 		return nil, errNoRefreshToken
@@ -211,9 +233,16 @@ func secretsOf(r Request, extra ...string) []string {
 	return extra
 }
 
-// tokenTransport caps token endpoint answers and checks the content type of
-// successful ones before x/oauth2 reads them.
-type tokenTransport struct{ base http.RoundTripper }
+// tokenTransport caps token endpoint answers and, for the OAuth 2.0 token
+// endpoint, checks the content type of successful ones before x/oauth2
+// reads them.
+type tokenTransport struct {
+	base http.RoundTripper
+	// anyType skips the content type check and leaves Accept alone: the
+	// Cognito API's answers are read by the AWS SDK, which refuses what it
+	// cannot decode.
+	anyType bool
+}
 
 type tokenResponseError struct {
 	status int
@@ -223,8 +252,9 @@ type tokenResponseError struct {
 func (e *tokenResponseError) Error() string { return e.msg }
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	if r.Header.Get("Accept") == "" {
+	r := req
+	if !t.anyType && r.Header.Get("Accept") == "" {
+		r = req.Clone(req.Context())
 		r.Header.Set("Accept", "application/json")
 	}
 	resp, err := t.base.RoundTrip(r)
@@ -239,7 +269,7 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(body) > maxTokenResponse {
 		return nil, &tokenResponseError{status: resp.StatusCode, msg: "token response larger than 1 MiB"}
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	if !t.anyType && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		switch {
 		case ct == "application/json", strings.HasSuffix(ct, "+json"),

@@ -276,6 +276,9 @@ func TestCognitoErrorClassification(t *testing.T) {
 		{400, cognitoError("UnsupportedOperationException", "x"), nil, ErrMisconfigured, "UnsupportedOperationException"},
 		{400, cognitoError("OperationNotEnabledException", "x"), nil, ErrMisconfigured, "OperationNotEnabledException"},
 		{500, cognitoError("CognitoLocal#Unsupported", "x"), nil, ErrMisconfigured, "Unsupported"},
+		// A wrong or missing client secret is also NotAuthorizedException.
+		{400, cognitoError("NotAuthorizedException", "Unable to verify secret hash for client c"), nil, ErrMisconfigured, "NotAuthorizedException"},
+		{400, cognitoError("NotAuthorizedException", "Client c is configured for secret but secret was not received"), nil, ErrMisconfigured, "NotAuthorizedException"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.code+fmt.Sprint(tc.status), func(t *testing.T) {
@@ -307,6 +310,103 @@ func TestCognitoErrorClassification(t *testing.T) {
 			t.Errorf("err = %v; want ErrUnavailable", err)
 		}
 	})
+}
+
+// TestCognitoSecretErrorsKeepTheTokens: Cognito's NotAuthorizedException
+// about the client secret is a configuration error, not a dead refresh
+// token: no retry, and the tokens stay in memory and in the Store (R09).
+func TestCognitoSecretErrorsKeepTheTokens(t *testing.T) {
+	e := newEnv(t)
+	f := newFakeCognito(t, func(op string, in map[string]any) (int, string, map[string]string) {
+		return 400, cognitoError("NotAuthorizedException", "SecretHash does not match for the client: c"), nil
+	})
+	x, _ := NewCognitoExchanger(CognitoConfig{Endpoint: f.srv.URL, ClientID: "c", ClientSecret: e.sec.add("wrong-secret"), Username: "u"})
+	old := &Tokens{AccessToken: e.sec.add("AT-secret-err"), RefreshToken: e.sec.add("RT-secret-err"), Expiry: e.clock.Now()}
+	st := &MemoryStore{}
+	st.Save(context.Background(), old)
+	src := e.source(x, old, WithStore(st))
+	_, err := src.Token(context.Background())
+	if !errors.Is(e.err(err), ErrMisconfigured) || errors.Is(err, ErrReauthenticate) {
+		t.Errorf("err = %v; want ErrMisconfigured, not ErrReauthenticate", err)
+	}
+	if got, _ := st.Load(context.Background()); got == nil || got.RefreshToken != old.RefreshToken {
+		t.Errorf("stored tokens %v; want the old ones kept", got)
+	}
+	if f.calls.Load() != 1 {
+		t.Errorf("calls = %d; want 1", f.calls.Load())
+	}
+}
+
+// TestCognitoUnusableAnswersAreInvalid: a success answer from the Cognito API
+// that cannot be read (HTML, cut-off JSON) or is over 1 MiB is
+// ErrInvalidResponse, tried once and not retried at once, like the OAuth 2.0
+// exchanger's (R16, R17).
+func TestCognitoUnusableAnswersAreInvalid(t *testing.T) {
+	big := `{"AuthenticationResult":{"AccessToken":"` + strings.Repeat("a", 1<<20) + `","TokenType":"Bearer"}}`
+	for _, tc := range []struct{ name, body string }{
+		{"html", `<html><body>maintenance</body></html>`},
+		{"cut-off JSON", `{"AuthenticationResult":{"AccessToken":"AT-cut`},
+		{"over 1 MiB", big},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			f := newFakeCognito(t, func(op string, in map[string]any) (int, string, map[string]string) {
+				return 200, tc.body, nil
+			})
+			x, _ := NewCognitoExchanger(CognitoConfig{Endpoint: f.srv.URL, ClientID: "c", UseGetTokensFromRefreshToken: true})
+			old := &Tokens{AccessToken: e.sec.add("AT-unusable"), RefreshToken: e.sec.add("RT-unusable"), Expiry: e.clock.Now()}
+			src := e.source(x, old)
+			_, err := src.Token(context.Background())
+			if !errors.Is(e.err(err), ErrInvalidResponse) {
+				t.Errorf("err = %v; want ErrInvalidResponse", err)
+			}
+			if f.calls.Load() != 1 {
+				t.Errorf("calls = %d; want 1 (not retried)", f.calls.Load())
+			}
+		})
+	}
+}
+
+// TestOAuth2TokenURLMustBeHTTPS: the refresh token and the client secret go
+// over TLS, or to a loopback host; any other token URL is a configuration
+// error and nothing is sent (R24).
+func TestOAuth2TokenURLMustBeHTTPS(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		sent bool
+	}{
+		{"http://idp.example.com/oauth2/token", false},
+		{"HTTP://idp.example.com:8080/token", false},
+		{"ftp://idp.example.com/token", false},
+		{"/oauth2/token", false},
+		{"https://idp.example.com/oauth2/token", true},
+		{"http://127.0.0.1:9229/oauth2/token", true},
+		{"http://localhost/token", true},
+		{"http://[::1]:8080/token", true},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			e := newEnv(t)
+			var calls atomic.Int64
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				calls.Add(1)
+				return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+					Body: io.NopCloser(strings.NewReader(`{"access_token":"AT-new","token_type":"Bearer"}`)), Request: r}, nil
+			})}
+			x := NewOAuth2Exchanger(&oauth2.Config{ClientID: "c", ClientSecret: e.sec.add("tls-secret"), Endpoint: oauth2.Endpoint{TokenURL: tc.url}})
+			src := e.source(x, &Tokens{AccessToken: "AT-old", RefreshToken: e.sec.add("RT-tls"), Expiry: e.clock.Now()}, WithHTTPClient(hc))
+			_, err := src.Token(context.Background())
+			e.err(err)
+			if got := calls.Load() > 0; got != tc.sent {
+				t.Errorf("sent = %v; want %v", got, tc.sent)
+			}
+			if !tc.sent && !errors.Is(err, ErrMisconfigured) {
+				t.Errorf("err = %v; want ErrMisconfigured", err)
+			}
+			if tc.sent && err != nil {
+				t.Errorf("err = %v; want nil", err)
+			}
+		})
+	}
 }
 
 func TestCognitoConfigValidation(t *testing.T) {
