@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -11,12 +10,17 @@ import (
 	"github.com/jwtgate/jwtgate/internal/keyset"
 )
 
+// errNoKeyForAlg is Keyfunc's error when keyfunc finds no key for a token
+// without kid: the set's one key serves another alg (A05).
+var errNoKeyForAlg = fmt.Errorf("%w: key is not usable with the token's alg", keyset.ErrUnknownKey)
+
 // Keyfunc returns a jwt.Keyfunc for code that parses tokens with golang-jwt
 // itself: keyfunc v3 over the key set jwtgate keeps for issuer (the same
 // filtering, refresh and unknown-kid limits that Verify uses), refusing any
 // alg outside Config.Algorithms. issuer must be one of Config.Issuers' URLs.
-// A key that cannot be found gives an error that matches ErrUnknownKey, or
-// ErrKeysUnavailable when the issuer's key set has never loaded.
+// A key that cannot be found, or that does not serve the token's alg, gives
+// an error that matches ErrUnknownKey, or ErrKeysUnavailable when the
+// issuer's key set has never loaded, or ctx's error when it ends first.
 //
 // The Keyfunc does NOT do Verify's other checks (token shape, strict
 // decoding, crit and typ, issuer binding, audience, Cognito rules, the
@@ -43,9 +47,15 @@ func (v *Verifier) Keyfunc(ctx context.Context, issuer string) (jwt.Keyfunc, err
 			return nil, fmt.Errorf("%w: alg not allowed", ErrInvalidToken)
 		}
 		key, err := inner(t)
-		if err != nil && (errors.Is(err, keyset.ErrUnknownKey) || errors.Is(err, keyset.ErrUnavailable)) {
+		if err != nil {
+			// keyfunc found no key for the token: its kid is unknown, or
+			// names a key of another alg (A05), or the set has not loaded.
 			return nil, keyError(err)
 		}
-		return key, err
+		if ks, ok := key.(jwt.VerificationKeySet); ok && len(ks.Keys) == 0 {
+			// A token without kid whose alg the set's one key does not serve.
+			return nil, keyError(errNoKeyForAlg)
+		}
+		return key, nil
 	}, nil
 }

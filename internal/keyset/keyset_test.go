@@ -314,7 +314,8 @@ func TestKeySetAlgBinding(t *testing.T) {
 
 // A05: an RSA or oct JWK without alg serves exactly one algorithm, the first
 // of Order (Algorithms in the table's order when empty) that the key fits,
-// in the set and in the JWK that Keyfunc hands to golang-jwt.
+// and an EC or Ed25519 JWK the algorithm of its curve, in the set and in the
+// JWK that Keyfunc hands to golang-jwt.
 func TestKeyWithoutAlgServesTheFirstAlgorithmItFits(t *testing.T) {
 	rsaKey := ksWith(ksRSAJWK(ksRSAPub("rsaA"), "k"), "alg", nil)
 	oct := func(n int) map[string]any { return ksM("kty", "oct", "kid", "k", "k", ksB64(make32(n))) }
@@ -337,6 +338,8 @@ func TestKeyWithoutAlgServesTheFirstAlgorithmItFits(t *testing.T) {
 		{"oct 64, HS384 after an RSA one", oct(64), hs, []alg.ID{alg.RS256, alg.HS384, alg.HS256}, "HS384", "HS256"},
 		{"oct 32, HS512 first", oct(32), hs, []alg.ID{alg.HS512, alg.HS256}, "HS256", "HS512"},
 		{"oct 48, HS512 first", oct(48), hs, []alg.ID{alg.HS512, alg.HS384, alg.HS256}, "HS384", "HS256"},
+		{"EC P-384", ksWith(ksECJWK(ksECPub("p384"), "k"), "alg", nil), 0, nil, "ES384", "ES256"},
+		{"Ed25519", ksWith(ksEdJWK(ksEdPub(), "k"), "alg", nil), 0, nil, "EdDSA", "ES256"},
 	} {
 		o := ksOpts(nil)
 		o.Algorithms, o.Order = c.allowed, c.order

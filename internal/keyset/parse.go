@@ -118,9 +118,20 @@ func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) 
 
 	// A05/A06: a JWK alg binds the key to exactly that algorithm, which must
 	// fit the key type. An RSA or oct key without alg serves one algorithm
-	// too: the first of the allowlist, in its order, that the key fits.
-	// (EC and Ed25519 keys serve one algorithm by their curve already.)
+	// too: the first of the allowlist, in its order, that the key fits. An
+	// EC or Ed25519 key serves the one algorithm of its curve.
 	jwkAlg := string(m.ALG)
+	if m.ALG == "" && (m.KTY == jwkset.KtyEC || m.KTY == jwkset.KtyOKP) {
+		// The jwkset form names it, so that keyfunc binds it as well:
+		// golang-jwt's ECDSA methods do not check the key's curve, so a P-256
+		// key would otherwise verify an ES384 signature of the same key.
+		for _, a := range alg.All() {
+			if algs.Has(a) {
+				m.ALG = jwkset.ALG(a.String())
+				break
+			}
+		}
+	}
 	if m.ALG == "" && (m.KTY == jwkset.KtyRSA || m.KTY == jwkset.KtyOct) {
 		a := firstFit(rules.order, algs)
 		if a == alg.Unknown && m.KTY == jwkset.KtyRSA {

@@ -68,14 +68,15 @@ func (s keySetStorage) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, e
 
 // KeyReadAll returns the set's keys — but only when it holds exactly one:
 // keyfunc tries every key for a token without kid, which docs/SECURITY.md F11/H04
-// forbid for sets of several keys. For those it returns none.
+// forbid for sets of several keys. For those it returns an error that wraps
+// ErrUnknownKey, as Key does.
 func (s keySetStorage) KeyReadAll(context.Context) ([]jwkset.JWK, error) {
 	snap := s.ks.snap.Load()
 	if snap == nil {
 		return nil, errNotLoaded
 	}
 	if snap.only.key == nil {
-		return nil, nil
+		return nil, errors.Join(errKidRequired, jwkset.ErrKeyNotFound)
 	}
 	return []jwkset.JWK{snap.only.jwk}, nil
 }
