@@ -151,8 +151,9 @@ func sanitizeCode(s string) string {
 }
 
 // printableCode quotes a server-supplied error code only when it has the
-// shape of one (an RFC 6749 code or a Cognito exception name), so that a
-// server echoing a token in its "error" field cannot get it into Error.
+// shape of one (an RFC 6749 code, a Cognito exception name or
+// cognito-local's "Unsupported"), so that a server echoing a token in its
+// "error" field cannot get it into Error.
 func printableCode(c string) string {
 	if codeRE.MatchString(c) {
 		return strconv.Quote(c)
@@ -160,7 +161,7 @@ func printableCode(c string) string {
 	return "(unrecognised)"
 }
 
-var codeRE = regexp.MustCompile(`^(?:[a-z_]{1,40}|[A-Z][A-Za-z]{0,60}(?:Exception|Unsupported))$`)
+var codeRE = regexp.MustCompile(`^(?:[a-z_]{1,40}|[A-Z][A-Za-z]{0,60}Exception|Unsupported)$`)
 
 // scrub replaces each secret that occurs in s.
 func scrub(s string, secrets ...string) string {

@@ -146,3 +146,22 @@ func TestErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorQuotesOnlyCodeShapedValues: Error names a server's error code
+// only when it looks like an RFC 6749 code, a Cognito exception or
+// cognito-local's Unsupported, so that a code echoing a token stays out
+// (R23).
+func TestErrorQuotesOnlyCodeShapedValues(t *testing.T) {
+	for code, want := range map[string]string{
+		"invalid_grant":                 `code "invalid_grant"`,
+		"NotAuthorizedException":        `code "NotAuthorizedException"`,
+		"Unsupported":                   `code "Unsupported"`,
+		"eyJhbGciOiJSUzI1NiJ9.e30.c2ln": "code (unrecognised)",
+		"RT-looks-like-a-token":         "code (unrecognised)",
+	} {
+		got := (&ExchangeError{Kind: ErrMisconfigured, Code: code}).Error()
+		if !strings.Contains(got, want) {
+			t.Errorf("got %q; want it to contain %q", got, want)
+		}
+	}
+}
