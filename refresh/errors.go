@@ -18,6 +18,10 @@ var (
 	// caller, without contacting the token endpoint, until SetTokens is called.
 	ErrReauthenticate = errors.New("refresh: sign-in required: the refresh token is expired, revoked or reused")
 
+	// ErrReauthenticationRequired is ErrReauthenticate under the longer name
+	// some documents use: the same value, so either matches with errors.Is.
+	ErrReauthenticationRequired = ErrReauthenticate
+
 	// ErrNoToken means the Source has no tokens yet: none were given to
 	// NewSource, the Store holds none, and SetTokens was not called. It is
 	// what a first run meets before the user signs in. Errors that match it

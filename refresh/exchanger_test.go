@@ -100,8 +100,8 @@ func TestFirstRunWithoutTokenSaysSignInFirst(t *testing.T) {
 	x := &plainExchanger{}
 	src := e.source(x, nil)
 	_, err := src.Token(context.Background())
-	if !errors.Is(err, ErrNoToken) || !errors.Is(err, ErrReauthenticate) {
-		t.Errorf("Token = %v; want ErrNoToken and ErrReauthenticate", err)
+	if !errors.Is(err, ErrNoToken) || !errors.Is(err, ErrReauthenticate) || !errors.Is(err, ErrReauthenticationRequired) {
+		t.Errorf("Token = %v; want ErrNoToken and ErrReauthenticate (also named ErrReauthenticationRequired)", err)
 	}
 	if err == nil || err.Error() != "refresh: no tokens yet: sign in first" {
 		t.Errorf("message %q; want %q", err, "refresh: no tokens yet: sign in first")
