@@ -7,14 +7,15 @@ import (
 	"time"
 	"unsafe"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
-	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Claims holds the verified values of a token. Verify fills it only after the
 // signature and every claim check have passed; each call returns a Claims of
-// its own, which the caller may keep and change.
+// its own, which the caller may keep and change. The claims an adapter hands
+// a handler (Verifier.AuthenticateContext, FromContext) are shared by the
+// requests that carry the same token instead: read them, and Clone them for a
+// copy to change.
 type Claims struct {
 	Issuer    string    // iss: one of the configured Issuer.URL values
 	Subject   string    // sub, or "" when absent
@@ -188,16 +189,6 @@ var (
 	errDecodeTarget = errors.New("jwtgate: Decode needs a non-nil pointer")
 )
 
-// decodeOptions are encoding/json's semantics (so that a struct decodes as
-// it would with json.Unmarshal) made strict: names match case-sensitively,
-// and duplicate names (at any depth) and invalid UTF-8 are errors.
-var decodeOptions = jsonv2.JoinOptions(
-	jsonv1.DefaultOptionsV1(),
-	jsonv2.MatchCaseInsensitiveNames(false),
-	jsontext.AllowDuplicateNames(false),
-	jsontext.AllowInvalidUTF8(false),
-)
-
 // Decode decodes the token's verified payload into v, a non-nil pointer to a
 // struct, a map or any other type encoding/json can fill. Unknown claims are
 // ignored. The payload's rules are the verifier's: duplicate member names are
@@ -214,5 +205,5 @@ func (c *Claims) Decode(v any) error {
 	if rv := reflect.ValueOf(v); !rv.IsValid() || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return errDecodeTarget
 	}
-	return jsonv2.Unmarshal([]byte(c.raw), v, decodeOptions)
+	return strictjson.Unmarshal([]byte(c.raw), v)
 }

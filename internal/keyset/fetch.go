@@ -2,7 +2,6 @@ package keyset
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jwtgate/jwtgate/internal/httpx"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // errRedirect is returned for any redirect: JWKS and discovery fetches never
@@ -159,8 +159,8 @@ func (ks *Set) discoverJWKSURL(ctx context.Context, u string, res *fetchResult) 
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return "", fmt.Errorf("discovery document is not valid JSON: %w", err)
+	if err := strictjson.Unmarshal(body, &doc); err != nil {
+		return "", fmt.Errorf("discovery document is not strict JSON (case-sensitive names, no repeated name): %w", err)
 	}
 	if doc.Issuer != ks.issuer {
 		return "", fmt.Errorf("discovery document names issuer %q, not the configured one", doc.Issuer)

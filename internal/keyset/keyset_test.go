@@ -8,9 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -507,5 +509,59 @@ func TestCheckTimingAcceptsTheDefaults(t *testing.T) {
 	err := Config{RequestWait: c.FetchTimeout + time.Millisecond}.CheckTiming()
 	if err == nil || !strings.HasPrefix(err.Error(), "RequestWait ") {
 		t.Errorf("got %v; want an error starting with RequestWait", err)
+	}
+}
+
+// K04, J17: a JWK Set's member names are case-sensitive and may not repeat
+// (RFC 7517 §4). "KEYS" is not "keys"; a JWK whose "USE" says sig beside a
+// "use" of enc is an encryption key, dropped; a name given twice in one JWK
+// drops that member, the others load.
+func TestJWKSetNamesAreCaseSensitiveAndUnique(t *testing.T) {
+	good := ksRSAJWK(ksRSAPub("rsaA"), "good")
+	goodJSON, err := json.Marshal(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecNoUse := ksECJWK(ksECPub("p256"), "ec")
+	delete(ecNoUse, "use")
+	ecJSON, err := json.Marshal(ecNoUse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := string(ecJSON)
+	for _, c := range []struct {
+		name    string
+		body    string
+		wantErr bool     // the whole set refused
+		kept    []string // otherwise, the kids that load
+	}{
+		{"KEYS in capitals", `{"KEYS":[` + string(goodJSON) + `]}`, true, nil},
+		{"keys twice", `{"keys":[` + string(goodJSON) + `],"keys":[` + ec + `]}`, true, nil},
+		{"trailing data", `{"keys":[` + string(goodJSON) + `]} {}`, true, nil},
+		{"the EC key alone", `{"keys":[` + string(goodJSON) + `,` + ec + `]}`, false, []string{"ec", "good"}},
+		{"USE beside use", `{"keys":[` + string(goodJSON) + `,` + ec[:len(ec)-1] + `,"use":"enc","USE":"sig"}]}`, false, []string{"good"}},
+		{"use twice", `{"keys":[` + string(goodJSON) + `,` + ec[:len(ec)-1] + `,"use":"sig","use":"sig"}]}`, false, []string{"good"}},
+		{"kid twice in one JWK", `{"keys":[` + string(goodJSON) + `,` + ec[:len(ec)-1] + `,"kid":"ec2"}]}`, false, []string{"good"}},
+		{"KTY in capitals only", `{"keys":[` + string(goodJSON) + `,{"KTY":"EC","kid":"x"}]}`, false, []string{"good"}},
+	} {
+		keys, err := parseJWKS([]byte(c.body), parseRules{}, func(droppedKey) {})
+		if c.wantErr {
+			if err == nil {
+				t.Errorf("%s: got %d keys; want the set refused", c.name, len(keys))
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: got %v; want the set loaded", c.name, err)
+			continue
+		}
+		var got []string
+		for kid := range keys {
+			got = append(got, kid)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.kept) {
+			t.Errorf("%s: got kids %v; want %v", c.name, got, c.kept)
+		}
 	}
 }

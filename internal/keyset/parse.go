@@ -10,12 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
 
 	"github.com/jwtgate/jwtgate/internal/alg"
+	"github.com/jwtgate/jwtgate/internal/strictjson"
 )
 
 // Limits applied to every JWK, static or remote, besides each algorithm's
@@ -61,23 +62,32 @@ type parseRules struct {
 // A document that is not a JSON object with a "keys" array, or whose usable
 // keys are none, is an error.
 func parseJWKS(body []byte, rules parseRules, dropped func(droppedKey)) (map[string]keyEntry, error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
+	// Member names are case-sensitive (RFC 7517 §4) and may not repeat: the
+	// set is one object whose "keys" (exactly so) appears once, and each JWK
+	// is decoded strictly on its own (parseJWK), so that a JWK with a
+	// repeated name ({"use":"enc","use":"sig"}) is dropped alone (K04).
+	if !utf8.Valid(body) {
+		return nil, errors.New("JWK set is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("JWK set is not valid JSON: %w", err)
+	ms, err := strictjson.ScanObject(body, nil)
+	if err != nil {
+		return nil, fmt.Errorf("JWK set is not one JSON object with unique member names: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("JWK set has trailing data")
+	var members []json.RawMessage
+	for i := range ms {
+		if string(ms[i].Name(body)) == "keys" {
+			if err := json.Unmarshal(body[ms[i].Start:ms[i].End], &members); err != nil {
+				return nil, fmt.Errorf("JWK set's keys is not an array: %w", err)
+			}
+		}
 	}
-	if len(doc.Keys) == 0 {
+	if len(members) == 0 {
 		return nil, fmt.Errorf("%w: no keys", errEmptyKeySet)
 	}
 
-	keys := make(map[string]keyEntry, len(doc.Keys))
+	keys := make(map[string]keyEntry, len(members))
 	dup := make(map[string]bool)
-	for _, raw := range doc.Keys {
+	for _, raw := range members {
 		e, kid, reason := parseJWK(raw, rules)
 		if reason != "" {
 			dropped(droppedKey{kid: kid, reason: reason})
@@ -103,7 +113,7 @@ func parseJWKS(body []byte, rules parseRules, dropped func(droppedKey)) (map[str
 // logs) and, when the member is not usable, a reason.
 func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) {
 	var m jwkset.JWKMarshal
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := strictjson.Unmarshal(raw, &m); err != nil {
 		return keyEntry{}, "", "malformed JWK member"
 	}
 	kid := m.KID

@@ -829,3 +829,50 @@ func TestKeySetCloseStopsGoroutines(t *testing.T) {
 	hang.Close()
 	ksEventually(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// K01: the discovery document's names are case-sensitive and may not
+// repeat: "ISSUER" is not "issuer", and a second "issuer" does not replace
+// the first; either way the set does not load.
+func TestDiscoveryNamesAreCaseSensitiveAndUnique(t *testing.T) {
+	jwks := ksSet(ksRSAJWK(ksRSAPub("rsaA"), "a"))
+	var doc atomic.Pointer[string]
+	var srv *testsrv.Server
+	srv = testsrv.New(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, *doc.Load(), srv.URL, srv.URL+"/keys")
+		case "/keys":
+			testsrv.JSON(jwks)(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	for _, c := range []struct {
+		name, doc string
+		ok        bool
+	}{
+		{"exact names", `{"issuer":%q,"jwks_uri":%q}`, true},
+		{"capitals", `{"ISSUER":%q,"JWKS_URI":%q}`, false},
+		{"issuer twice", `{"issuer":%q,"jwks_uri":%q,"issuer":"https://other.example"}`, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := c.doc
+			doc.Store(&d)
+			o := ksOpts(nil)
+			o.retryMin, o.retryMax = time.Hour, time.Hour
+			ks, err := ksNew(t.Context(), ksIssuer{URL: srv.URL}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ks.Close()
+			_, err = ks.Key(t.Context(), "a", alg.RS256)
+			if c.ok && err != nil {
+				t.Errorf("got %v; want the key", err)
+			}
+			if !c.ok && !errors.Is(err, ErrUnavailable) {
+				t.Errorf("got %v; want ErrUnavailable", err)
+			}
+		})
+	}
+}
