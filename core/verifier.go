@@ -592,8 +592,9 @@ func audienceOK(audience []string, c *Claims, hasAud bool) bool {
 // Close stops background work (remote key set refreshes). It is idempotent
 // and always returns nil. Requests still in flight when it is called (or
 // made after it) are answered from the keys the sets hold at that moment:
-// a key set never refreshes again, so an unknown kid then stays unknown and
-// a set that had not loaded yet answers ErrKeysUnavailable. Close a Verifier
+// a key set never refreshes again, so a token whose kid the set does not
+// hold, or any token of a set that had not loaded yet, is refused with
+// ErrKeysUnavailable (503). Close a Verifier
 // once the server that uses it has shut down.
 func (v *Verifier) Close() error {
 	if v == nil {
