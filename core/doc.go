@@ -87,7 +87,7 @@
 // # The verified-token cache
 //
 // Verify remembers tokens that passed every check, so that a client that
-// reuses its access token (the common case) costs about a microsecond after
+// reuses its access token (the common case) costs under a microsecond after
 // the first request instead of a signature check. The cache is on by default
 // with room for 8192 tokens (about 10–25 MB with typical 1–2 KB tokens);
 // Config.CacheSize sets another bound, and a negative CacheSize turns it off.
