@@ -387,10 +387,7 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 				info.issuer = v.issuers[e.claims.Issuer]
 				return ctx, nil, info, err
 			}
-			if carry {
-				return &claimsContext{Context: ctx, c: c, v: v, mw: mw}, c, info, nil
-			}
-			return ctx, c, info, nil
+			return v.handOn(ctx, c, carry, mw), c, info, nil
 		}
 		v.cache.remove(token, e)
 	}
@@ -411,10 +408,17 @@ func (v *Verifier) verifyEntry(ctx context.Context, token string, e *cacheEntry,
 	if ne != nil {
 		v.cache.put(token, ne, now)
 	}
-	if carry {
-		return &claimsContext{Context: ctx, c: c, v: v, mw: mw}, c, info, nil
+	return v.handOn(ctx, c, carry, mw), c, info, nil
+}
+
+// handOn returns, with carry, ctx carrying the claims c verified by v and
+// the middleware's value mw (the context node is the one allocation);
+// otherwise ctx itself.
+func (v *Verifier) handOn(ctx context.Context, c *Claims, carry bool, mw any) context.Context {
+	if !carry {
+		return ctx
 	}
-	return ctx, c, info, nil
+	return &claimsContext{Context: ctx, c: c, v: v, mw: mw}
 }
 
 func (v *Verifier) authorize(ctx context.Context, c *Claims) error {
