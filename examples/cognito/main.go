@@ -8,9 +8,9 @@
 //
 //	go run ./examples/cognito -pool eu-west-1_AbC123xyz -client-id 1example23456789
 //
-// or with the environment: COGNITO_POOL_ID, COGNITO_CLIENT_ID. The region
-// is the prefix of the pool id; -region (or AWS_REGION) is only needed for
-// an id without one. Flags win over the environment. -scope (default reports/read) and -group
+// or with the environment: COGNITO_POOL_ID, COGNITO_CLIENT_ID. The pool id
+// has the form <region>_<id> and the region is its prefix; -region, if
+// given, must be that region. Flags win over the environment. -scope (default reports/read) and -group
 // (default admin) name what GET /reports and GET /admin require; Cognito
 // resource-server scopes look like <resource-server-id>/<scope>. Sign in
 // with any Cognito client, then:
@@ -77,7 +77,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs := flag.NewFlagSet("cognito", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&o.Region, "region", "", "user pool region (default: the pool id's prefix, else env AWS_REGION)")
+	fs.StringVar(&o.Region, "region", "", "user pool region (default: the pool id's prefix, which it must match)")
 	fs.StringVar(&o.Pool, "pool", getenv("COGNITO_POOL_ID"), "user pool id, e.g. eu-west-1_AbC123xyz (env COGNITO_POOL_ID; empty: embedded issuer)")
 	fs.StringVar(&o.ClientID, "client-id", getenv("COGNITO_CLIENT_ID"), "app client id (env COGNITO_CLIENT_ID)")
 	fs.StringVar(&o.Scope, "scope", "reports/read", "scope required by GET /reports")
@@ -96,15 +96,17 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	case o.ClientID == "":
 		return options{}, errors.New("-pool given without -client-id (COGNITO_CLIENT_ID)")
 	}
-	if prefix, _, ok := strings.Cut(o.Pool, "_"); ok && o.Region == "" {
-		o.Region = prefix // pool ids are <region>_<id>
+	// Pool ids are <region>_<id>: CognitoPool checks the form and reads the
+	// region, so an id without a region is refused here rather than by
+	// core.New.
+	if _, err := core.CognitoPool(o.Pool); err != nil {
+		return options{}, fmt.Errorf("-pool (COGNITO_POOL_ID): %w", err)
 	}
-	if o.Region == "" {
-		o.Region = getenv("AWS_REGION")
+	region, _, _ := strings.Cut(o.Pool, "_")
+	if o.Region != "" && o.Region != region {
+		return options{}, fmt.Errorf("-region %q is not the region of pool %q (%q)", o.Region, o.Pool, region)
 	}
-	if o.Region == "" {
-		return options{}, fmt.Errorf("no region for pool %q: give -region or AWS_REGION", o.Pool)
-	}
+	o.Region = region
 	return o, nil
 }
 

@@ -15,8 +15,8 @@
 //
 //	go run ./examples/nethttp -pool eu-west-1_AbC123xyz -client-id 1example23456789
 //
-// or with COGNITO_POOL_ID and COGNITO_CLIENT_ID (and AWS_REGION when the pool
-// id has no region prefix) in the environment.
+// or with COGNITO_POOL_ID and COGNITO_CLIENT_ID in the environment. The pool
+// id has the form <region>_<id>; the region is its prefix.
 package main
 
 import (

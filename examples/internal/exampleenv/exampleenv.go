@@ -33,7 +33,10 @@ type Env struct {
 }
 
 // Parse reads flags (-addr, -region, -pool, -client-id, -scope) and the
-// environment (AWS_REGION, COGNITO_POOL_ID, COGNITO_CLIENT_ID); flags win.
+// environment (COGNITO_POOL_ID, COGNITO_CLIENT_ID); flags win. The pool id
+// carries its region (<region>_<id>), so AWS_REGION, which names the
+// default region of AWS API calls rather than the pool's, is not read;
+// -region, if given, must be the pool id's prefix.
 // Without a pool it starts an embedded issuer on 127.0.0.1 that signs
 // Cognito-shaped tokens. Close the Env when done.
 func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (*Env, error) {
@@ -42,7 +45,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&e.Addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&region, "region", getenv("AWS_REGION"), "user pool region (default: the pool id's prefix; env AWS_REGION)")
+	fs.StringVar(&region, "region", "", "user pool region (default: the pool id's prefix, which it must match)")
 	fs.StringVar(&pool, "pool", getenv("COGNITO_POOL_ID"), "Cognito user pool id, e.g. eu-west-1_AbC123 (env COGNITO_POOL_ID); empty: embedded issuer")
 	fs.StringVar(&e.ClientID, "client-id", getenv("COGNITO_CLIENT_ID"), "app client id (env COGNITO_CLIENT_ID)")
 	fs.StringVar(&e.Scope, "scope", "orders/read", "scope that GET /orders requires")
@@ -64,7 +67,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		return nil, err
 	}
 	if prefix, _, _ := strings.Cut(pool, "_"); region != "" && region != prefix {
-		return nil, fmt.Errorf("-region (or AWS_REGION) %q is not the region of pool %q", region, pool)
+		return nil, fmt.Errorf("-region %q is not the region of pool %q", region, pool)
 	}
 	e.Issuer = iss
 	return e, nil
