@@ -12,8 +12,9 @@ type otherKey struct{}
 
 // TestAuthenticateContextCarriesClaims: on success the returned context
 // carries the returned claims for FromContext, answers every other key and
-// the cancellation of its parent, and a cache hit costs one allocation for
-// both; on an error or without credentials the parent comes back as it is.
+// the cancellation of its parent, and a cache hit costs one allocation (the
+// context node; the claims are shared); on an error or without credentials
+// the parent comes back as it is.
 func TestAuthenticateContextCarriesClaims(t *testing.T) {
 	k := vtKey("ES256")
 	v := vtNew(t, vtConfig(k))

@@ -62,7 +62,7 @@ type Config struct {
 
 	// Algorithms is the verifier's allowlist. Symmetric (kty "oct") keys are
 	// kept, in static sets only, when it holds an HS algorithm; New then
-	// refuses a static oct key without alg that no allowed HS algorithm fits.
+	// refuses a static set with a secret too short (checkStaticHMAC).
 	Algorithms alg.Set
 
 	// Order is the allowlist in the verifier's order. An RSA or oct JWK
@@ -187,10 +187,9 @@ func (k *Key) Removed() bool { return k.removed.Load() }
 // configuration errors: a bad or non-https URL (http is allowed for loopback
 // hosts), a static set with no usable key, or with an oct key shorter than 32
 // bytes, than its alg needs, or (without alg) than every allowed HS algorithm
-// needs. A remote set that cannot be fetched
-// yet is logged and retried in the background; Key answers ErrUnavailable
-// until a set has loaded once. ctx bounds that background refresh; Close
-// stops it too.
+// needs. A remote set that cannot be fetched yet is logged and retried in the
+// background; Key answers ErrUnavailable until a set has loaded once. ctx
+// bounds that background refresh; Close stops it too.
 func New(ctx context.Context, c Config) (*Set, error) {
 	c.defaults()
 	log := c.Logger.With("issuer", c.Issuer)
@@ -203,12 +202,7 @@ func New(ctx context.Context, c Config) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("static JWKS: %w", err)
 		}
-		for _, d := range dropped {
-			if strings.HasPrefix(d.reason, weakSecret) {
-				return nil, fmt.Errorf("static JWKS: key %q: %s: an HMAC secret must be at least as long as its hash output (RFC 7518 §3.2)", d.kid, d.reason)
-			}
-		}
-		if err := checkStaticHMAC(keys, c.Algorithms); err != nil {
+		if err := checkStaticHMAC(keys, dropped, c.Algorithms); err != nil {
 			return nil, err
 		}
 		if err := checkStaticServes(keys, c.Algorithms); err != nil {
@@ -254,10 +248,17 @@ func New(ctx context.Context, c Config) (*Set, error) {
 	return ks, nil
 }
 
-// checkStaticHMAC refuses a static oct key without alg that no allowed HS
-// algorithm fits (docs/SECURITY.md A05, A13; RFC 7518 §3.2): parseJWK bound it
-// to none. (An oct key whose alg it is too short for is dropped by parseJWK.)
-func checkStaticHMAC(keys map[string]keyEntry, allowed alg.Set) error {
+// checkStaticHMAC refuses a static set with an HMAC secret too short
+// (docs/SECURITY.md A05, A13; RFC 7518 §3.2): one that parseJWK dropped as
+// shorter than 32 bytes or than its alg needs (a weakSecret reason), or an
+// oct key without alg that no allowed HS algorithm fits, which parseJWK bound
+// to none.
+func checkStaticHMAC(keys map[string]keyEntry, dropped []droppedKey, allowed alg.Set) error {
+	for _, d := range dropped {
+		if strings.HasPrefix(d.reason, weakSecret) {
+			return fmt.Errorf("static JWKS: key %q: %s: an HMAC secret must be at least as long as its hash output (RFC 7518 §3.2)", d.kid, d.reason)
+		}
+	}
 	for _, e := range keys {
 		secret, ok := e.key.Public.([]byte)
 		if !ok || e.algs != 0 {

@@ -150,7 +150,8 @@ func parseJWK(raw json.RawMessage, rules parseRules) (keyEntry, string, string) 
 			a = alg.RS256
 		}
 		// An oct key no allowed HS algorithm fits serves none (Unknown):
-		// New refuses the static set that holds it (checkStaticHMAC).
+		// New refuses the static set that holds it (checkStaticHMAC), as it
+		// does one with a key dropped for a weakSecret reason.
 		algs = alg.Set(0).With(a)
 		// The jwkset form names it too, so that keyfunc binds it as well.
 		m.ALG = jwkset.ALG(a.String())
